@@ -1,0 +1,93 @@
+"""Shared pieces of experiment configs. Every experiment file builds on `base_config()`."""
+
+import ml_collections as mlc
+
+
+def base_config() -> mlc.ConfigDict:
+  config = mlc.ConfigDict()
+  config.experiment = ""
+  config.seed = 0
+  config.data = mlc.ConfigDict()
+  config.model = mlc.ConfigDict()
+
+  config.loss = mlc.ConfigDict()
+  # Auxiliary terms by name -> weight (see gcnet.train.objective.TERMS). Empty: task loss only.
+  config.loss.terms = mlc.ConfigDict()
+  config.loss.gate_positive_weight = 1.0
+
+  config.train = mlc.ConfigDict()
+  config.train.num_steps = 1000
+  config.train.batch_size = 128           # global batch, split over the mesh's data axis
+  config.train.optimizer = "adamw"
+  config.train.learning_rate = 2e-3
+  config.train.warmup_steps = 200
+  config.train.schedule = "cosine"        # "cosine" or "constant"
+  config.train.weight_decay = 1e-4
+  config.train.grad_clip_norm = 1.0       # 0: no clipping
+  config.train.log_every_steps = 100
+  config.train.nonfinite = "error"        # "error": stop at a NaN/Inf loss; "skip": skip the update
+
+  config.mesh = mlc.ConfigDict()
+  config.mesh.data = -1                   # devices on the data axis; -1: all devices
+
+  config.checkpoint = mlc.ConfigDict()
+  config.checkpoint.every_steps = 1000
+  config.checkpoint.max_to_keep = 3
+
+  config.eval = mlc.ConfigDict()
+  config.eval.every_steps = 2000          # periodic validation during training (0: only at the end)
+  config.eval.batch_size = 500
+  config.eval.theta = 0.5
+  config.eval.target_recall = 0.99        # calibrate theta on validation for this positive recall
+  config.eval.baseline_workdir = ""       # an ungated run to compare accuracy against
+  return config
+
+
+def image_data_config(name: str, positive_classes) -> mlc.ConfigDict:
+  data = mlc.ConfigDict()
+  data.name = name
+  data.source_dir = ""            # raw files; "" -> the dataset's default location
+  data.data_dir = ""              # prepared TFDS datasets; "" -> $TFDS_DATA_DIR or ~/tensorflow_datasets
+  data.positive_classes = tuple(positive_classes)   # source classes -> labels 0..K-1; rest -> K
+  data.validation_fraction = 0.1  # carved from train with a fixed seed
+  data.split_seed = 0
+  data.worker_count = 0           # grain worker processes (0: in the main process)
+  return data
+
+
+def image_model_config(gated: bool) -> mlc.ConfigDict:
+  model = mlc.ConfigDict()
+  model.name = "image_cnn"
+  model.size = "small"
+  model.gated = gated
+  model.gc_after = (0,)
+  model.gc = mlc.ConfigDict(dict(compress=True, two_sided=False, pooling="mean",
+                                 gate_hidden=0, init_threshold=0.05))
+  model.dtype = "float32"
+  return model
+
+
+def apply_arg(config: mlc.ConfigDict, arg: str) -> None:
+  """`runlocal` shrinks the run to seconds (tests, smoke runs); '' leaves it as is."""
+  if not arg:
+    return
+  if arg != "runlocal":
+    raise ValueError(f"Unknown config argument {arg!r}; use '' or 'runlocal'.")
+  config.train.num_steps = 20
+  config.train.batch_size = 32
+  config.train.warmup_steps = 2
+  config.train.log_every_steps = 5
+  config.checkpoint.every_steps = 10
+  config.eval.every_steps = 0
+  config.eval.batch_size = 64
+  if "size" in config.model:
+    config.model.size = "tiny"
+  config.runlocal = True
+
+
+def lock(config: mlc.ConfigDict) -> mlc.ConfigDict:
+  """Locks the key set: an override of an unknown key is an error that names it."""
+  if "runlocal" not in config:
+    config.runlocal = False
+  config.lock()
+  return config

@@ -1,0 +1,29 @@
+"""GC on Fashion-MNIST: footwear (sandal, sneaker, ankle boot) vs the seven other classes.
+
+  python -m gcnet.main --config=experiments/fashion_mnist_gc.py --workdir=runs/fmnist_gc
+  python -m gcnet.main --config=experiments/fashion_mnist_gc.py:runlocal --workdir=/tmp/x
+"""
+
+import ml_collections as mlc
+
+from experiments import common
+
+
+def get_config(arg: str = "") -> mlc.ConfigDict:
+  config = common.base_config()
+  config.experiment = "fashion_mnist_gc"
+  config.data = common.image_data_config("fashion_mnist", positive_classes=(5, 7, 9))
+  config.model = common.image_model_config(gated=True)
+  config.loss.terms = {"gate_bce": 1.0, "compression_l1": 0.5}
+  config.train.num_steps = 6000
+  config.train.batch_size = 128
+  common.apply_arg(config, arg)
+  return common.lock(config)
+
+
+def get_sweep(hyper):
+  """The GC loss weights sweep (alpha, beta) used in docs/results."""
+  return hyper.product([
+      hyper.sweep("config.loss.terms.gate_bce", [0.3, 1.0, 3.0]),
+      hyper.sweep("config.loss.terms.compression_l1", [0.1, 0.5, 2.0]),
+  ])

@@ -1,0 +1,3 @@
+"""Flax Linen modules built on `gcnet.ops`."""
+
+from gcnet.nn.gated_compression import GATE_COLLECTION, GatedCompression

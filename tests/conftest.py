@@ -1,0 +1,23 @@
+"""Test set-up: 8 simulated CPU devices, set before JAX is imported anywhere."""
+
+import os
+import sys
+
+os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=8")
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import pytest  # noqa: E402
+
+SHARED_DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..",
+                           "shared", "data")
+
+
+@pytest.fixture
+def fsdd_dir():
+  """The real FSDD recordings beside the checkout; fails loudly (not skips) when they are missing."""
+  path = os.path.abspath(os.path.join(SHARED_DATA, "fsdd", "recordings"))
+  if not os.path.isdir(path):
+    pytest.fail(f"Real FSDD data not found at {path}: this test needs ../shared/data/fsdd beside "
+                "the checkout (see ../shared/data/README.md).")
+  return path
