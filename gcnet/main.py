@@ -1,0 +1,29 @@
+"""Train and evaluate an experiment.
+
+  python -m gcnet.main --config=experiments/fashion_mnist_gc.py --workdir=runs/fmnist_gc
+  python -m gcnet.main --config=experiments/fashion_mnist_gc.py:runlocal --workdir=/tmp/x \
+      --config.loss.terms.gate_bce=0.5
+
+Restarting the same command resumes from the latest checkpoint in --workdir.
+"""
+
+from absl import app
+from absl import flags
+from ml_collections import config_flags
+
+config_flags.DEFINE_config_file("config", None, "Experiment config file[:arg].", lock_config=True)
+flags.DEFINE_string("workdir", None, "Directory for checkpoints, metrics and the report.")
+flags.mark_flags_as_required(["config", "workdir"])
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+  from gcnet.train import distributed
+  distributed.initialize()
+  from gcnet.train import loop
+  loop.train_and_evaluate(flags.FLAGS.config, flags.FLAGS.workdir)
+
+
+if __name__ == "__main__":
+  app.run(main)

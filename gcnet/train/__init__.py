@@ -1,0 +1,1 @@
+"""Training: mesh and shardings, train state, objective, jitted step, loop, checkpoints."""
