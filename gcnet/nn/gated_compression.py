@@ -1,5 +1,7 @@
 """`GatedCompression`: the Linen layer of a GC network (compress, then gate)."""
 
+import math
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -36,7 +38,7 @@ class GatedCompression(nn.Module):
     channels = h.shape[-1]
     if self.compress:
       scale = self.param("scale", nn.initializers.ones, (channels,), jnp.float32)
-      raw_init = float(jnp.log(jnp.expm1(jnp.float32(self.init_threshold))))
+      raw_init = math.log(math.expm1(self.init_threshold))  # softplus^-1
       raw_threshold = self.param("raw_threshold", nn.initializers.constant(raw_init),
                                  (channels,), jnp.float32)
       z = ops.soft_threshold(h, scale, jax.nn.softplus(raw_threshold), two_sided=self.two_sided)
