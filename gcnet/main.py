@@ -13,6 +13,8 @@ from ml_collections import config_flags
 
 config_flags.DEFINE_config_file("config", None, "Experiment config file[:arg].", lock_config=True)
 flags.DEFINE_string("workdir", None, "Directory for checkpoints, metrics and the report.")
+flags.DEFINE_integer("stop_after", None, "Run at most this many steps in this job, then checkpoint "
+                     "and exit (rerun to continue); the schedule still follows num_steps.")
 flags.mark_flags_as_required(["config", "workdir"])
 
 
@@ -22,7 +24,7 @@ def main(argv):
   from gcnet.train import distributed
   distributed.initialize()
   from gcnet.train import loop
-  loop.train_and_evaluate(flags.FLAGS.config, flags.FLAGS.workdir)
+  loop.train_and_evaluate(flags.FLAGS.config, flags.FLAGS.workdir, stop_after=flags.FLAGS.stop_after)
 
 
 if __name__ == "__main__":

@@ -39,8 +39,17 @@ def init_state(model, dataset, config, mesh):
   return jax.jit(init, out_shardings=sharding)(rng), optimizer
 
 
-def train_and_evaluate(config, workdir: str) -> dict:
-  """Trains `config` in `workdir` (resuming from its latest checkpoint) and returns the report."""
+def train_and_evaluate(config, workdir: str, *, stop_after: int | None = None,
+                       report: bool = True) -> dict:
+  """Trains `config` in `workdir` (resuming from its latest checkpoint) and returns the report.
+
+  Args:
+    config: the experiment config.
+    workdir: where checkpoints, metrics and the report go.
+    stop_after: run at most this many steps in this call, then checkpoint and return `{}` (for jobs
+      with a time limit; rerunning continues). The schedule still follows config.train.num_steps.
+    report: evaluate and write `report.json` at the end of training.
+  """
   workdir = os.path.abspath(workdir)
   check_or_write_config(config, workdir)
   dataset = data_lib.get_dataset(config.data)
@@ -82,8 +91,13 @@ def train_and_evaluate(config, workdir: str) -> dict:
           pending = []
         if config.eval.every_steps and step % config.eval.every_steps == 0:
           _periodic_eval(model, state.params, dataset, config, writer, step)
-        if step % config.checkpoint.every_steps == 0 or preemption.requested:
+        interrupted = preemption.requested or (stop_after and step - start_step >= stop_after
+                                               and step < config.train.num_steps)
+        if step % config.checkpoint.every_steps == 0 or interrupted:
           checkpointer.save(step, state, train_iter)
+        if interrupted and not preemption.requested:
+          print(f"Stopped after {stop_after} steps at step {step}; rerun to continue.")
+          return {}
         if preemption.requested:
           logging.warning("SIGTERM received: saved a checkpoint at step %d; exiting.", step)
           print(f"Preempted: checkpoint saved at step {step}. Rerun the same command to resume.")
@@ -95,6 +109,8 @@ def train_and_evaluate(config, workdir: str) -> dict:
     preemption.uninstall()
     writer.close()
     checkpointer.close()
+  if not report:
+    return {}
   return write_report(config, workdir, model, state.params, dataset, int(state.step))
 
 

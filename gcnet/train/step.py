@@ -41,7 +41,7 @@ def make_train_step(loss_fn, optimizer: optax.GradientTransformation, mesh, stat
         opt_state=keep(new_opt_state, state.opt_state),
         model_state=keep(new_model_state, state.model_state),
         skipped_steps=state.skipped_steps + (~finite).astype(jnp.int32))
-    metrics = dict(metrics, grad_norm=optax.global_norm(grads), finite=finite.astype(jnp.float32))
+    metrics = dict(metrics, grad_norm=optax.tree.norm(grads), finite=finite.astype(jnp.float32))
     return new_state, metrics
 
   replicated = mesh_lib.replicated(mesh)

@@ -1,0 +1,14 @@
+# Two commands for a new user:  make train  (the default experiment on real data)  and  make test.
+.PHONY: setup train test
+
+setup: .venv/.installed
+
+.venv/.installed: pyproject.toml scripts/setup.sh
+	bash scripts/setup.sh
+	touch $@
+
+train: setup
+	bash scripts/main_job.sh
+
+test: setup
+	.venv/bin/python -m pytest -n 2 -q tests
