@@ -4,7 +4,9 @@ Layout: `workdir/checkpoints/<step>/{state, data_iter}`. A checkpoint that fails
 aside to `<step>.damaged-<n>` (never deleted) and the previous one is tried, with a warning.
 """
 
+import glob
 import os
+import re
 
 import grain
 import jax
@@ -46,6 +48,7 @@ class Checkpointer:
       data_iter: the Grain iterator, restored in place.
     """
     for step in sorted(self._manager.all_steps(), reverse=True):
+      self._check_process_count(step)
       try:
         restored = self._manager.restore(step, args=ocp.args.Composite(
             state=ocp.args.StandardRestore(abstract_state),
@@ -55,6 +58,17 @@ class Checkpointer:
         continue
       return restored["state"]
     return None
+
+  def _check_process_count(self, step: int) -> None:
+    """The data iterator is saved per process: resuming needs the same number of processes."""
+    files = glob.glob(os.path.join(self.directory, str(step), "data_iter", "process_*-of-*.json"))
+    counts = {int(m.group(1)) for f in files
+              if (m := re.search(r"-of-(\d+)\.json$", os.path.basename(f)))}
+    if counts and jax.process_count() not in counts:
+      raise ValueError(
+          f"The checkpoint at step {step} in {self.directory} was written by {sorted(counts)[0]} "
+          f"process(es), but this run has {jax.process_count()}. Resume with the same number of "
+          "processes (the global data order does not depend on it), or start a new --workdir.")
 
   def _set_aside(self, step: int, error: Exception) -> None:
     src = os.path.join(self.directory, str(step))
