@@ -1,0 +1,52 @@
+"""Config pieces shared by the keyword-spotting experiments (FSDD, Speech Commands)."""
+
+import os
+
+import ml_collections as mlc
+
+# Real background sounds of Debian's `sound-theme-freedesktop` (apt-get install it to use them).
+SOUND_THEME_DIR = "/usr/share/sounds/freedesktop/stereo"
+
+
+def kws_data_config(name: str, positive_classes, sample_rate: int = 8000) -> mlc.ConfigDict:
+  """Data config of a keyword-spotting dataset (see gcnet/data/kws_dataset.py and fsdd.py)."""
+  data = mlc.ConfigDict()
+  data.name = name
+  data.source_dir = ""            # raw clips; "" -> the dataset's default location
+  data.data_dir = ""              # prepared TFDS; "" -> $TFDS_DATA_DIR or ~/tensorflow_datasets
+  data.positive_classes = tuple(positive_classes)   # word ids -> labels 0..K-1; the rest -> K
+  data.sample_rate = sample_rate  # Hz; clips of any rate are resampled to it
+  data.window_seconds = 1.0       # every example is one window of this length
+  data.split = "official"         # FSDD: "official" (takes 0-4 test) or "speaker_held_out"
+  data.test_speakers = ("theo",)
+  data.validation_speakers = ("nicolas",)  # held out too; () -> carve validation from train
+  data.validation_fraction = 0.1  # of each (speaker, digit) group when carving from train
+  data.split_seed = 0
+  data.skip_corrupt = False       # True: skip unreadable files (counted and logged)
+  data.background_fraction = 0.2  # of each split: windows of silence, noise or real sounds
+  data.background_weights = mlc.ConfigDict(dict(silence=0.2, noise=0.4, real=0.4))
+  # Directories of real background audio; assigned to splits by file (see gcnet/data/background.py).
+  data.background_dirs = (SOUND_THEME_DIR,) if os.path.isdir(SOUND_THEME_DIR) else ("",)
+  data.noise_level_db = (-60.0, -25.0)   # RMS dBFS range of noise and real background
+  data.bed_noise_db = -70.0              # faint white noise under every window (<= -120: zeros)
+  data.augment = mlc.ConfigDict(dict(enabled=True, shift=True, gain_db=(-6.0, 6.0),
+                                     noise_prob=0.5, snr_db=(0.0, 20.0)))
+  data.worker_count = 0
+  return data
+
+
+def kws_model_config(gated: bool, data: mlc.ConfigDict) -> mlc.ConfigDict:
+  """The DS-CNN keyword spotter; its frontend's sample rate follows `data.sample_rate`."""
+  model = mlc.ConfigDict()
+  model.name = "kws_dscnn"
+  model.size = "small"
+  model.gated = gated
+  model.gc_after = (0,)           # DS block indices followed by a GC layer
+  model.gc = mlc.ConfigDict(dict(compress=True, two_sided=False, pooling="mean",
+                                 gate_hidden=0, init_threshold=0.05))
+  model.frontend = mlc.ConfigDict(dict(
+      sample_rate=data.get_ref("sample_rate"), frame_ms=32.0, hop_ms=16.0, n_fft=0, num_mels=40,
+      fmin=20.0, fmax=0.0, normalisation="utterance", mean=0.0, std=1.0))
+  model.norm = "layer"
+  model.dtype = "float32"
+  return model

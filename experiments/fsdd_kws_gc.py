@@ -1,0 +1,39 @@
+"""GC keyword spotting on FSDD: three digit keywords vs other digits, silence, noise and sounds.
+
+The always-on front (log-mel, first conv, first DS block) runs on every 1 s window; the gate wakes
+the back only for windows it believes hold a keyword.
+
+  python -m gcnet.main --config=experiments/fsdd_kws_gc.py --workdir=runs/fsdd_kws_gc
+  python -m gcnet.main --config=experiments/fsdd_kws_gc.py:runlocal --workdir=/tmp/x
+  --config.data.split=speaker_held_out --config.data.test_speakers='("theo",)'
+"""
+
+import ml_collections as mlc
+
+from experiments import audio_common
+from experiments import common
+
+KEYWORDS = (1, 4, 7)  # "one", "four", "seven"
+
+
+def get_config(arg: str = "") -> mlc.ConfigDict:
+  config = common.base_config()
+  config.experiment = "fsdd_kws_gc"
+  config.data = audio_common.kws_data_config("fsdd", positive_classes=KEYWORDS)
+  config.model = audio_common.kws_model_config(gated=True, data=config.data)
+  config.loss.terms = {"gate_bce": 1.0, "compression_l1": 0.5}
+  config.train.num_steps = 4000
+  config.train.batch_size = 128
+  config.train.learning_rate = 2e-3
+  config.eval.batch_size = 256
+  common.apply_arg(config, arg)
+  return common.lock(config)
+
+
+def get_sweep(hyper):
+  """GC loss weights (alpha, beta) and the depth of the GC layer."""
+  return hyper.product([
+      hyper.sweep("config.loss.terms.gate_bce", [0.3, 1.0, 3.0]),
+      hyper.sweep("config.loss.terms.compression_l1", [0.1, 0.5, 2.0]),
+      hyper.sweep("config.model.gc_after", [(0,), (1,)]),
+  ])

@@ -1,0 +1,116 @@
+"""Reading audio files into float32 mono waveforms at a chosen sample rate.
+
+`soundfile` (libsndfile) reads WAV, FLAC and Ogg/Vorbis; it is the optional extra `gcnet[audio]`
+and is imported on first use. Resampling uses `scipy.signal.resample_poly` (a polyphase FIR filter
+with a Kaiser window), exact for any pair of integer rates.
+"""
+
+import logging
+import math
+import os
+from typing import Iterable, Sequence
+
+import numpy as np
+from scipy import signal
+
+
+class AudioReadError(ValueError):
+  """An audio file that cannot be read or holds no usable signal; the message names the file."""
+
+  def __init__(self, path: str, reason: str):
+    super().__init__(f"Cannot read audio file {path}: {reason}")
+    self.path = path
+    self.reason = reason
+
+
+def resample(wave: np.ndarray, orig_rate: int, target_rate: int) -> np.ndarray:
+  """Resamples `[T]` (or `[..., T]`) float audio from `orig_rate` to `target_rate` Hz.
+
+  The output has `ceil(T * target_rate / orig_rate)` samples. Same rate: returned unchanged.
+  """
+  orig_rate, target_rate = int(orig_rate), int(target_rate)
+  if orig_rate <= 0 or target_rate <= 0:
+    raise ValueError(f"Sample rates must be positive; got {orig_rate} -> {target_rate}.")
+  if orig_rate == target_rate:
+    return np.asarray(wave, np.float32)
+  g = math.gcd(orig_rate, target_rate)
+  out = signal.resample_poly(np.asarray(wave, np.float64), target_rate // g, orig_rate // g,
+                             axis=-1)
+  return out.astype(np.float32)
+
+
+def read_audio(path: str, sample_rate: int | None = None) -> tuple[np.ndarray, int]:
+  """Reads an audio file as float32 mono in [-1, 1].
+
+  Args:
+    path: a file `soundfile` can read (WAV, FLAC, Ogg).
+    sample_rate: resample to this rate (Hz); None keeps the file's rate.
+  Returns:
+    `(wave float32 [T], rate)`. Multichannel files are averaged to mono.
+  Raises:
+    AudioReadError: unreadable, empty or non-finite audio (the message names `path`).
+  """
+  import soundfile  # pylint: disable=g-import-not-at-top  (optional dependency)
+  try:
+    data, rate = soundfile.read(path, dtype="float32", always_2d=True)
+  except (RuntimeError, ValueError, EOFError) as e:  # LibsndfileError is a RuntimeError
+    raise AudioReadError(path, str(e)) from e
+  except OSError as e:
+    raise AudioReadError(path, f"{type(e).__name__}: {e}") from e
+  if data.shape[0] == 0:
+    raise AudioReadError(path, "the file holds no samples")
+  wave = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
+  if not np.all(np.isfinite(wave)):
+    raise AudioReadError(path, "non-finite samples")
+  if sample_rate is not None and sample_rate != rate:
+    wave, rate = resample(wave, rate, sample_rate), int(sample_rate)
+  return np.ascontiguousarray(wave, np.float32), int(rate)
+
+
+def read_many(paths: Iterable[str], sample_rate: int | None, skip_corrupt: bool = False,
+              what: str = "audio files") -> tuple[list[tuple[str, np.ndarray]], list[str]]:
+  """Reads files in order; returns `([(path, wave)], skipped paths)`.
+
+  With `skip_corrupt=False` the first unreadable file raises `AudioReadError`; otherwise it is
+  skipped, counted and the count logged as a warning.
+  """
+  good, skipped = [], []
+  for path in paths:
+    try:
+      wave, _ = read_audio(path, sample_rate)
+    except AudioReadError as e:
+      if not skip_corrupt:
+        raise
+      logging.warning("%s", e)
+      skipped.append(path)
+      continue
+    good.append((path, wave))
+  if skipped:
+    logging.warning("Skipped %d unreadable %s of %d (skip_corrupt=True): %s", len(skipped), what,
+                    len(skipped) + len(good), ", ".join(os.path.basename(p) for p in skipped[:10]))
+  return good, skipped
+
+
+def to_int16(wave: np.ndarray) -> np.ndarray:
+  """float `[-1, 1]` -> int16 (scale 32768 as libsndfile uses, rounded, clipped)."""
+  return np.clip(np.round(np.asarray(wave, np.float64) * 32768.0), -32768, 32767).astype(np.int16)
+
+
+def from_int16(wave: np.ndarray) -> np.ndarray:
+  """int16 -> float32 in [-1, 1]."""
+  return np.asarray(wave, np.float32) / 32768.0
+
+
+def list_audio_files(directory: str, extensions: Sequence[str] = (".wav", ".flac", ".ogg", ".oga")
+                     ) -> list[str]:
+  """Sorted audio files directly in `directory`, symlinks to the same file listed once."""
+  if not os.path.isdir(directory):
+    raise FileNotFoundError(f"Audio directory {directory} does not exist.")
+  seen, files = set(), []
+  for name in sorted(os.listdir(directory)):
+    path = os.path.join(directory, name)
+    real = os.path.realpath(path)
+    if name.lower().endswith(tuple(extensions)) and os.path.isfile(real) and real not in seen:
+      seen.add(real)
+      files.append(path)
+  return files

@@ -1,0 +1,257 @@
+"""The Free Spoken Digit Dataset (FSDD) as a TFDS dataset and as the gcnet dataset "fsdd".
+
+`FsddBuilder` turns a directory of FSDD-style WAVs, `{digit}_{speaker}_{index}.wav`, into an
+`array_record` TFDS dataset (no TensorFlow): variable-length int16 audio at `sample_rate` (any input
+rate is resampled), digit, speaker and take index. Its splits are the official ones: takes 0-4 are
+"test", 5-49 "train". Without a local directory it downloads the archive TFDS `spoken_digit` uses.
+
+`fsdd(config.data)` then picks the experiment's splits from those clips (`config.data.split`):
+
+- "official": test = takes 0-4; validation = `validation_fraction` of the train takes, drawn per
+  (speaker, digit) with `split_seed`; train = the rest.
+- "speaker_held_out": test = `test_speakers`; validation = `validation_speakers` (held out as well,
+  so theta is calibrated on unseen voices like the test's), or, when empty, a stratified carve of
+  the remaining speakers; train = the remaining speakers.
+
+Every split then gets background windows (see `gcnet.data.kws_dataset`), source label 10.
+"""
+
+import hashlib
+import logging
+import os
+import re
+
+from etils import epath
+import numpy as np
+import tensorflow_datasets as tfds
+
+from gcnet.data import audio_io
+from gcnet.data import kws_dataset
+from gcnet.data import registry
+
+DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+BACKGROUND_SOURCE_LABEL = len(DIGIT_NAMES)
+NUM_OFFICIAL_TEST_TAKES = 5
+# The archive the official TFDS `spoken_digit` builder downloads (same recordings).
+DOWNLOAD_URL = "https://github.com/Jakobovski/free-spoken-digit-dataset/archive/v1.0.9.tar.gz"
+_NAME = re.compile(r"^(\d)_([A-Za-z][A-Za-z0-9-]*)_(\d+)\.wav$")
+_REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def default_source_dir() -> str:
+  """`../shared/data/fsdd/recordings` beside the repository, or "" if it does not exist."""
+  path = os.path.join(os.path.dirname(_REPO_ROOT), "shared", "data", "fsdd", "recordings")
+  return path if os.path.isdir(path) else ""
+
+
+def default_data_dir() -> str:
+  return os.environ.get("TFDS_DATA_DIR") or os.path.expanduser("~/tensorflow_datasets")
+
+
+def parse_name(path: str) -> tuple[int, str, int]:
+  """`.../{digit}_{speaker}_{index}.wav` -> `(digit, speaker, index)`; ValueError names it."""
+  m = _NAME.match(os.path.basename(path))
+  if not m:
+    raise ValueError(f"FSDD file {path} is not named {{digit}}_{{speaker}}_{{index}}.wav.")
+  return int(m.group(1)), m.group(2), int(m.group(3))
+
+
+def source_fingerprint(paths) -> str:
+  """A hash of the file names and sizes (detects a prepared dataset built from other files)."""
+  h = hashlib.sha1()
+  for p in sorted(paths, key=os.path.basename):
+    h.update(f"{os.path.basename(p)}:{os.path.getsize(p)};".encode())
+  return h.hexdigest()
+
+
+class FsddBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
+  """TFDS builder of FSDD clips from local WAVs (or the official archive when online)."""
+
+  name = "gcnet_fsdd"
+  code_path = epath.Path(__file__)  # TFDS's own lookup of a builder's code needs extra packages
+  VERSION = tfds.core.Version("1.0.0")
+  RELEASE_NOTES = {"1.0.0": "Clips at a configurable sample rate; official train/test splits."}
+  BUILDER_CONFIGS = [tfds.core.BuilderConfig(name=f"sr{r}", description=f"FSDD clips at {r} Hz")
+                     for r in (8000, 16000)]
+
+  def __init__(self, *, source_dir: str = "", sample_rate: int = 8000, skip_corrupt: bool = False,
+               **kwargs):
+    self._source_dir = source_dir
+    self._sample_rate = int(sample_rate)
+    self._skip_corrupt = skip_corrupt
+    config = next((c for c in self.BUILDER_CONFIGS if c.name == f"sr{self._sample_rate}"),
+                  tfds.core.BuilderConfig(name=f"sr{self._sample_rate}",
+                                          description=f"FSDD clips at {self._sample_rate} Hz"))
+    super().__init__(config=config, file_format="array_record", **kwargs)
+
+  def _info(self) -> tfds.core.DatasetInfo:
+    return tfds.core.DatasetInfo(
+        builder=self,
+        description="Free Spoken Digit Dataset: 6 speakers x 10 digits x 50 takes (CC BY-SA 4.0).",
+        features=tfds.features.FeaturesDict({
+            "audio": tfds.features.Tensor(shape=(None,), dtype=np.int16),
+            "digit": tfds.features.Tensor(shape=(), dtype=np.int32),
+            "speaker": tfds.features.Text(),
+            "index": tfds.features.Tensor(shape=(), dtype=np.int32),
+        }),
+        homepage="https://github.com/Jakobovski/free-spoken-digit-dataset",
+        metadata=tfds.core.MetadataDict())
+
+  def _split_generators(self, dl_manager):
+    directory = self._source_dir
+    if not directory:
+      extracted = dl_manager.download_and_extract(DOWNLOAD_URL)
+      found = [r for r, _, files in os.walk(extracted) if any(_NAME.match(f) for f in files)]
+      if not found:
+        raise FileNotFoundError(f"No FSDD recordings in the download {extracted}.")
+      directory = found[0]
+    paths = audio_io.list_audio_files(directory, (".wav",))
+    if not paths:
+      raise FileNotFoundError(f"No WAV files in the FSDD source directory {directory}.")
+    named, bad_names = [], []
+    for p in paths:
+      try:
+        named.append((p,) + parse_name(p))
+      except ValueError:
+        if not self._skip_corrupt:
+          raise
+        bad_names.append(p)
+    loaded, skipped = audio_io.read_many([n[0] for n in named], self._sample_rate,
+                                         self._skip_corrupt, what="FSDD clips")
+    waves = dict(loaded)
+    self.info.metadata["source_fingerprint"] = source_fingerprint(paths)
+    self.info.metadata["skipped"] = [os.path.basename(p) for p in bad_names + skipped]
+    items = [(p, d, s, i, waves[p]) for p, d, s, i in named if p in waves]
+    return {
+        "train": self._generate_examples([x for x in items if x[3] >= NUM_OFFICIAL_TEST_TAKES]),
+        "test": self._generate_examples([x for x in items if x[3] < NUM_OFFICIAL_TEST_TAKES]),
+    }
+
+  def _generate_examples(self, items):
+    for path, digit, speaker, index, wave in items:
+      yield os.path.basename(path), {"audio": audio_io.to_int16(wave), "digit": digit,
+                                     "speaker": speaker, "index": index}
+
+
+def load_clips(source_dir: str, data_dir: str, sample_rate: int = 8000,
+               skip_corrupt: bool = False) -> dict[str, np.ndarray]:
+  """Prepares (once) and reads every clip; returns a table of arrays, one row per clip.
+
+  Returns:
+    `{"audio": object [N] of int16 [T_i], "digit": int32 [N], "speaker": str [N],
+    "index": int32 [N]}`, sorted by (speaker, digit, index).
+  Raises:
+    AudioReadError: a prepared dataset skipped unreadable files but `skip_corrupt` is False.
+    ValueError: the prepared dataset was built from different files than `source_dir` holds.
+  """
+  builder = FsddBuilder(source_dir=source_dir, sample_rate=sample_rate, skip_corrupt=skip_corrupt,
+                        data_dir=data_dir)
+  builder.download_and_prepare()
+  meta = builder.info.metadata or {}
+  skipped = list(meta.get("skipped", []))
+  if skipped:
+    if not skip_corrupt:
+      raise audio_io.AudioReadError(
+          os.path.join(source_dir, skipped[0]), f"skipped when {builder.data_dir} was prepared "
+          f"with skip_corrupt=True ({len(skipped)} files); fix or delete it, or set "
+          "config.data.skip_corrupt=True")
+    logging.warning("FSDD at %s: %d unreadable files were skipped.", builder.data_dir, len(skipped))
+  if source_dir and meta.get("source_fingerprint"):
+    current = source_fingerprint(audio_io.list_audio_files(source_dir, (".wav",)))
+    if current != meta["source_fingerprint"]:
+      raise ValueError(f"The prepared FSDD dataset {builder.data_dir} was built from other files "
+                       f"than {source_dir} holds now; delete {builder.data_dir} to rebuild it.")
+  rows = []
+  for source in builder.as_data_source().values():
+    rows.extend(source.__getitems__(list(range(len(source)))))
+  rows.sort(key=lambda r: (_text(r["speaker"]), int(r["digit"]), int(r["index"])))
+  audio = np.empty(len(rows), object)
+  audio[:] = [np.asarray(r["audio"], np.int16) for r in rows]
+  return {"audio": audio,
+          "digit": np.array([r["digit"] for r in rows], np.int32),
+          "speaker": np.array([_text(r["speaker"]) for r in rows]),
+          "index": np.array([r["index"] for r in rows], np.int32)}
+
+
+def split_clips(clips: dict[str, np.ndarray], data_config) -> dict[str, np.ndarray]:
+  """Rows of `clips` in each split: `{"train", "validation", "test"} -> int64 [n]` (disjoint)."""
+  speakers = sorted(set(clips["speaker"].tolist()))
+  if data_config.split == "official":
+    test = clips["index"] < NUM_OFFICIAL_TEST_TAKES
+    validation = np.zeros_like(test)
+  elif data_config.split == "speaker_held_out":
+    test_spk, val_spk = tuple(data_config.test_speakers), tuple(data_config.validation_speakers)
+    unknown = sorted(set(test_spk + val_spk) - set(speakers))
+    if unknown or not test_spk or set(test_spk) & set(val_spk):
+      raise ValueError(f"Bad held-out speakers test={test_spk}, validation={val_spk}: they must be "
+                       f"disjoint, test non-empty, all among {speakers} (unknown: {unknown}).")
+    if len(set(test_spk + val_spk)) >= len(speakers):
+      raise ValueError(f"Holding out {test_spk + val_spk} leaves no training speaker.")
+    test = np.isin(clips["speaker"], test_spk)
+    validation = np.isin(clips["speaker"], val_spk)
+  else:
+    raise ValueError(f"Unknown config.data.split={data_config.split!r}; use 'official' or "
+                     "'speaker_held_out'.")
+  if not validation.any():
+    validation = _stratified_carve(clips, ~test, data_config.validation_fraction,
+                                   data_config.split_seed)
+  train = ~(test | validation)
+  return {name: np.flatnonzero(mask) for name, mask in
+          (("train", train), ("validation", validation), ("test", test))}
+
+
+def _stratified_carve(clips, pool: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+  """A mask of about `fraction` of each (speaker, digit) group within `pool`, drawn with `seed`."""
+  if not 0.0 <= fraction < 1.0:
+    raise ValueError(f"validation_fraction must be in [0, 1); got {fraction}.")
+  rng = np.random.default_rng(seed)
+  chosen = np.zeros(pool.shape, bool)
+  for speaker in sorted(set(clips["speaker"][pool].tolist())):
+    for digit in range(len(DIGIT_NAMES)):
+      rows = np.flatnonzero(pool & (clips["speaker"] == speaker) & (clips["digit"] == digit))
+      take = int(np.floor(fraction * rows.size + 0.5))
+      chosen[rng.permutation(rows)[:take]] = True
+  return chosen
+
+
+@registry.register_dataset("fsdd")
+def fsdd(data_config) -> kws_dataset.KwsDataset:
+  """The gcnet dataset "fsdd": keyword windows of FSDD digits plus background (see module doc)."""
+  source_dir = data_config.source_dir or default_source_dir()
+  if not source_dir and not _online():
+    raise FileNotFoundError(
+        "No FSDD recordings: set config.data.source_dir to a directory of {digit}_{speaker}_"
+        "{index}.wav files (e.g. ../shared/data/fsdd/recordings); the download fallback needs "
+        "internet access.")
+  clips = load_clips(source_dir, data_config.data_dir or default_data_dir(),
+                     data_config.sample_rate, data_config.skip_corrupt)
+  rows = split_clips(clips, data_config)
+  by_split = {s: (_Clips(clips["audio"][r]), clips["digit"][r]) for s, r in rows.items()}
+  logging.info("FSDD (%s split): %s clips.", data_config.split,
+               ", ".join(f"{s} {len(r)}" for s, r in rows.items()))
+  return kws_dataset.KwsDataset(
+      "fsdd", word_names=DIGIT_NAMES, data_config=data_config, clips=by_split,
+      real_background=kws_dataset.real_background_from_config(data_config))
+
+
+class _Clips:
+  """`i -> float32 [T_i]` over int16 clips in memory (a class, so Grain workers can pickle it)."""
+
+  def __init__(self, audio: np.ndarray):
+    self._audio = audio
+
+  def __call__(self, i: int) -> np.ndarray:
+    return audio_io.from_int16(self._audio[i])
+
+
+def _text(value) -> str:
+  return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _online(host: str = "github.com", timeout: float = 3.0) -> bool:
+  import socket  # pylint: disable=g-import-not-at-top
+  try:
+    socket.create_connection((host, 443), timeout=timeout).close()
+    return True
+  except OSError:
+    return False

@@ -1,0 +1,117 @@
+"""`KwsDataset`: keyword-spotting windows with the same interface as `gcnet.data.Dataset`.
+
+Each split is a `KwsWindows` source: the split's labelled clips (keywords and other words), then
+background windows (silence, noise, real sounds) making up `background_fraction` of the split.
+Examples are `{"inputs": float32 [window_len], "label": int32, "source_label": int32}`; the source
+labels are the dataset's word classes, and `len(words)` for generated background windows.
+
+Training augmentation: `source.augmented(index, epoch, seed)` (see `audio_windows.KwsWindows`);
+`source[index]` is the deterministic evaluation example of every split.
+"""
+
+import math
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+
+from gcnet.data import audio_windows as aw
+from gcnet.data import background as bg
+from gcnet.data import labels as labels_lib
+from gcnet.data import splits as splits_lib
+
+
+def background_count(num_clips: int, fraction: float) -> int:
+  """Background windows to add to `num_clips` clips so that they are `fraction` of the split."""
+  if not 0.0 <= fraction < 1.0:
+    raise ValueError(f"background_fraction must be in [0, 1); got {fraction}.")
+  return int(math.floor(num_clips * fraction / (1.0 - fraction) + 0.5))
+
+
+def sampler_from_config(data_config, real: Sequence[np.ndarray] = ()) -> bg.BackgroundSampler:
+  """The background sampler of `config.data` (`background_weights`, levels) over `real` clips."""
+  return bg.BackgroundSampler(
+      real=tuple(real), weights=dict(data_config.background_weights),
+      noise_level_db=tuple(data_config.noise_level_db), bed_noise_db=data_config.bed_noise_db)
+
+
+def augment_from_config(data_config) -> aw.Augment | None:
+  """`config.data.augment` as an `Augment` (None when `augment.enabled` is False)."""
+  a = data_config.augment
+  if not a.enabled:
+    return None
+  return aw.Augment(shift=a.shift, gain_db=tuple(a.gain_db), noise_prob=a.noise_prob,
+                    snr_db=tuple(a.snr_db))
+
+
+def real_background_from_config(data_config) -> dict[str, list[np.ndarray]]:
+  """Real background clips per split from `config.data.background_dirs` (may be empty)."""
+  dirs = [d for d in data_config.background_dirs if d]
+  if not dirs:
+    return {s: [] for s in bg.SPLITS}
+  return bg.load_real_background(dirs, data_config.sample_rate, skip_corrupt=True)
+
+
+class KwsDataset:
+  """A keyword-spotting dataset split into train / validation / test windows.
+
+  Attributes:
+    name: registered name.
+    num_classes: K + 1.
+    class_names: the K keyword names in config order, then "background".
+    input_shape: `(window_len,)`.
+    positive_classes: source class ids of the K keywords.
+    source_class_names: names of the word classes by id, then "background" (generated windows).
+    sample_rate: of every window, Hz.
+  """
+
+  def __init__(self, name: str, *, word_names: Sequence[str], data_config,
+               clips: Mapping[str, tuple[Callable[[int], np.ndarray], np.ndarray]],
+               real_background: Mapping[str, Sequence[np.ndarray]] | None = None):
+    """Builds the splits.
+
+    Args:
+      name: registered name.
+      word_names: names of the dataset's word classes (source labels `0..len - 1`).
+      data_config: `config.data`: positive_classes, sample_rate, window_seconds, split_seed,
+        background_fraction, background_weights, noise_level_db, bed_noise_db, augment.
+      clips: split -> `(get_clip(i) -> float32 [T_i], source labels int [N])`.
+      real_background: split -> real background recordings (None or empty: none).
+    """
+    self.name = name
+    self.positive_classes = labels_lib.validate_positive_classes(
+        data_config.positive_classes, tuple(word_names), name)
+    self.source_class_names = tuple(word_names) + (labels_lib.BACKGROUND,)
+    self.class_names = labels_lib.class_names(self.positive_classes, self.source_class_names)
+    self.num_classes = len(self.class_names)
+    self.sample_rate = int(data_config.sample_rate)
+    window_len = int(round(data_config.window_seconds * self.sample_rate))
+    if window_len <= 0:
+      raise ValueError(f"window_seconds={data_config.window_seconds} gives no samples.")
+    self.input_shape = (window_len,)
+    table = labels_lib.label_table(self.positive_classes, len(self.source_class_names))
+    augment = augment_from_config(data_config)
+    real_background = real_background or {}
+    self._sources = {}
+    for split in splits_lib.SPLITS:
+      get_clip, source_labels = clips[split]
+      self._sources[split] = aw.KwsWindows(
+          get_clip, np.asarray(source_labels, np.int32), table,
+          background_count(len(source_labels), data_config.background_fraction),
+          sampler_from_config(data_config, real_background.get(split, ())), window_len, split,
+          seed=data_config.split_seed, background_source=len(word_names),
+          augment=augment if split == "train" else None)
+
+  @property
+  def num_positive(self) -> int:
+    return self.num_classes - 1
+
+  def source(self, split: str) -> aw.KwsWindows:
+    """Random-access windows of `split` in {"train", "validation", "test"}."""
+    if split not in self._sources:
+      raise ValueError(f"Unknown split {split!r} of dataset {self.name!r}; valid splits: "
+                       f"{', '.join(splits_lib.SPLITS)}.")
+    return self._sources[split]
+
+  def __repr__(self) -> str:
+    sizes = ", ".join(f"{s} {len(v)}" for s, v in self._sources.items())
+    return f"KwsDataset({self.name!r}, classes={self.class_names}, windows: {sizes})"

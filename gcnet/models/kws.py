@@ -1,0 +1,151 @@
+"""A compact depthwise-separable CNN (DS-CNN) for keyword spotting, with Gated Compression layers.
+
+Waveform `[B, T]` -> log-mel `[B, F, M]` (inside the model) -> a strided first convolution -> DS
+blocks (3x3 depthwise, then 1x1 pointwise, each followed by an optional LayerNorm and ReLU) ->
+global average pooling -> a `K+1`-way dense head. The layout follows the DS-CNN family of
+small-footprint keyword spotters; there is no batch norm, so train and eval apply the same function.
+"""
+
+from typing import Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from gcnet.models.audio_frontend import LogMelFrontend
+from gcnet.models.registry import register
+from gcnet.nn import GatedCompression
+
+NORMS = ("layer", "none")
+
+
+class DSBlock(nn.Module):
+  """Depthwise 3x3 (stride `strides`), then pointwise 1x1: `[B,F,M,C] -> [B,F/s,M/s,features]`."""
+
+  features: int
+  strides: tuple[int, int] = (1, 1)
+  norm: str = "layer"
+  dtype: jnp.dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x: jax.Array) -> jax.Array:
+    x = nn.Conv(x.shape[-1], (3, 3), strides=self.strides, padding="SAME",
+                feature_group_count=x.shape[-1], dtype=self.dtype, name="depthwise")(x)
+    x = nn.relu(_norm(self.norm, "depthwise_norm")(x))
+    x = nn.Conv(self.features, (1, 1), dtype=self.dtype, name="pointwise")(x)
+    return nn.relu(_norm(self.norm, "pointwise_norm")(x))
+
+
+class KwsDSCNN(nn.Module):
+  """DS-CNN keyword spotter made of stages, with GC layers after chosen DS blocks.
+
+  Stage 0 holds the frontend, the first convolution and the DS blocks up to the first GC layer;
+  each stage but the last ends in a GC layer, the last ends in the head. `run_stage(h, i)` runs
+  stage `i`; running the stages in order equals `__call__`. `gc_after=()` is the ungated baseline.
+
+  Attributes:
+    num_classes: `K + 1` outputs.
+    frontend: keyword arguments of `LogMelFrontend` (sample rate, frames, mels, normalisation).
+    first_features: channels of the first convolution.
+    first_kernel: its (time, mel) kernel.
+    first_strides: its (time, mel) strides.
+    block_features: output channels of each DS block.
+    block_strides: (time, mel) stride of each DS block's depthwise conv (default all 1).
+    norm: "layer" (LayerNorm over channels after every conv) or "none".
+    gc_after: indices of the DS blocks followed by a GC layer, ascending.
+    gc: keyword arguments of each `GatedCompression`.
+    dtype: computation dtype of the convolutions and the head.
+  """
+
+  num_classes: int
+  frontend: dict | None = None
+  first_features: int = 64
+  first_kernel: tuple[int, int] = (10, 4)
+  first_strides: tuple[int, int] = (2, 2)
+  block_features: Sequence[int] = (64, 64, 64, 64)
+  block_strides: Sequence[tuple[int, int]] | None = None
+  norm: str = "layer"
+  gc_after: Sequence[int] = (0,)
+  gc: dict | None = None
+  dtype: jnp.dtype = jnp.float32
+
+  def setup(self):
+    num_blocks = len(self.block_features)
+    if list(self.gc_after) != sorted(set(self.gc_after)) or any(
+        not 0 <= i < num_blocks for i in self.gc_after):
+      raise ValueError(f"gc_after={tuple(self.gc_after)} must be ascending DS block indices in "
+                       f"[0, {num_blocks}).")
+    if self.norm not in NORMS:
+      raise ValueError(f"Unknown norm {self.norm!r}; use one of {NORMS}.")
+    strides = self.block_strides or [(1, 1)] * num_blocks
+    if len(strides) != num_blocks:
+      raise ValueError(f"block_strides has {len(strides)} entries for {num_blocks} DS blocks.")
+    self.mel = LogMelFrontend(**(self.frontend or {}))
+    self.first_conv = nn.Conv(self.first_features, tuple(self.first_kernel),
+                              strides=tuple(self.first_strides), padding="SAME", dtype=self.dtype)
+    self.first_norm = _norm(self.norm)
+    self.blocks = [DSBlock(f, tuple(s), self.norm, self.dtype)
+                   for f, s in zip(self.block_features, strides)]
+    self.gcs = [GatedCompression(**(self.gc or {})) for _ in self.gc_after]
+    self.head = nn.Dense(self.num_classes, dtype=self.dtype)
+
+  @property
+  def num_stages(self) -> int:
+    return len(self.gc_after) + 1
+
+  def _block_range(self, stage: int) -> range:
+    ends = [i + 1 for i in self.gc_after] + [len(self.block_features)]
+    start = 0 if stage == 0 else ends[stage - 1]
+    return range(start, ends[stage])
+
+  def run_stage(self, h: jax.Array, stage: int) -> tuple[jax.Array, jax.Array | None]:
+    """Runs stage `stage`.
+
+    Args:
+      h: stage 0: waveforms float32 `[B, T]`; later stages: the previous stage's `z [B, F', M', C]`.
+    Returns:
+      `(z, gate_prob [B])` for a gated stage, `(logits [B, K+1] float32, None)` for the last.
+    """
+    if stage == 0:
+      h = self.mel(h)[..., None]                     # [B, F, M, 1]
+      h = nn.relu(self.first_norm(self.first_conv(h.astype(self.dtype))))
+    for i in self._block_range(stage):
+      h = self.blocks[i](h)
+    if stage < len(self.gcs):
+      return self.gcs[stage](h)
+    h = h.mean(axis=(1, 2))
+    return self.head(h).astype(jnp.float32), None
+
+  def __call__(self, waves: jax.Array, train: bool = False) -> jax.Array:
+    """Args: waves float32 `[B, T]`. Returns logits `[B, K+1]` float32 (back runs on all)."""
+    del train  # No dropout or batch statistics.
+    h = waves
+    for stage in range(self.num_stages):
+      h, _ = self.run_stage(h, stage)
+    return h
+
+
+def _norm(kind: str, name: str | None = None):
+  return nn.LayerNorm(name=name) if kind == "layer" else (lambda x: x)
+
+
+# Named sizes: (first_features, block_features, block_strides). The first DS block halves time and
+# frequency once more, so the activation a GC layer after it compresses stays small, and the blocks
+# widen after it, so most of the compute sits in the back that a closed gate skips.
+KWS_DSCNN_SIZES = {
+    "tiny": (8, (16, 32), ((2, 2), (1, 1))),
+    "small": (32, (64, 64, 128, 128), ((2, 2),) + ((1, 1),) * 3),
+    "base": (64, (64, 128, 128, 256, 256), ((2, 2),) + ((1, 1),) * 4),
+}
+
+
+@register("kws_dscnn")
+def build_kws_dscnn(cfg, num_classes: int) -> KwsDSCNN:
+  """`cfg`: size, gated, gc_after, gc, frontend, norm, dtype (see experiments/audio_common.py)."""
+  if cfg.size not in KWS_DSCNN_SIZES:
+    raise ValueError(f"Unknown kws_dscnn size {cfg.size!r}; sizes: {sorted(KWS_DSCNN_SIZES)}.")
+  first, blocks, strides = KWS_DSCNN_SIZES[cfg.size]
+  return KwsDSCNN(num_classes=num_classes, frontend=dict(cfg.frontend), first_features=first,
+                  block_features=blocks, block_strides=strides, norm=cfg.get("norm", "layer"),
+                  gc_after=tuple(cfg.gc_after) if cfg.gated else (), gc=dict(cfg.gc),
+                  dtype=jnp.dtype(cfg.dtype))
