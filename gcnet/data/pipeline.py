@@ -1,0 +1,126 @@
+"""Grain input pipelines: an infinite, checkpointable train iterator and padded eval batches.
+
+Batches are dicts of NumPy arrays with a leading batch axis (see docs/architecture.md):
+`inputs` uint8 `[b, H, W, C]`, `label` int32 `[b]`, `source_label` int32 `[b]`, where `b` is the
+process-local batch size `global_batch_size // process_count`.
+"""
+
+from typing import Iterator
+
+from absl import flags
+import grain
+import numpy as np
+
+from gcnet.data.dataset import Dataset, LabeledSource, stack_examples
+
+# Reading threads and batches read ahead per process (in the main process, or per worker).
+_READ_THREADS = 4
+_PREFETCH_BATCHES = 8
+
+
+def local_batch_size(global_batch_size: int, process_count: int) -> int:
+  """`global_batch_size // process_count`; an error unless it divides evenly and is positive."""
+  if global_batch_size <= 0 or global_batch_size % process_count:
+    raise ValueError(f"The global batch size {global_batch_size} must be a positive multiple of "
+                     f"the process count {process_count}.")
+  return global_batch_size // process_count
+
+
+def _shuffle_seed(seed: int) -> int:
+  # Grain reshuffles epoch e with seed (s + e); hashing the user seed first keeps the epochs of
+  # nearby user seeds (seed 0 epoch 1 vs seed 1 epoch 0) from sharing an order.
+  return int(np.random.SeedSequence(int(seed)).generate_state(1)[0])
+
+
+def train_iterator(ds: Dataset, split: str = "train", *, global_batch_size: int, seed: int,
+                   process_index: int = 0, process_count: int = 1,
+                   worker_count: int = 0) -> grain.DatasetIterator:
+  """Infinite iterator of local training batches, deterministic and checkpointable.
+
+  Epoch `e` visits the split in a permutation seeded by `(seed, e)`. The global stream of examples
+  is dealt out round-robin: process `p` reads positions `p, p + P, p + 2P, ...` of it and nothing
+  else, so the processes' shards are disjoint and together cover each epoch, and global batch `j`
+  (the union of the processes' batch `j`) holds the same examples for any process count.
+
+  Args:
+    ds: the dataset.
+    split: "train", "validation" or "test".
+    global_batch_size: examples per step over all processes.
+    seed: shuffle seed.
+    process_index, process_count: this process and how many there are (`jax.process_index()`,
+      `jax.process_count()`).
+    worker_count: Grain worker processes (0: read in this process with threads).
+  Returns:
+    A `grain.DatasetIterator` of batches `{inputs [b, ...], label [b], source_label [b]}` with
+    `b = global_batch_size // process_count`; `get_state()`/`set_state()` (or Orbax with
+    `grain.checkpoint.CheckpointSave/CheckpointRestore`) save and restore its position.
+  """
+  batch = local_batch_size(global_batch_size, process_count)
+  if not 0 <= process_index < process_count:
+    raise ValueError(f"process_index {process_index} not in [0, {process_count}).")
+  source = ds.source(split)
+  if len(source) == 0:  # pylint: disable=g-explicit-length-test
+    raise ValueError(f"Split {split!r} of dataset {ds.name!r} is empty.")
+  # Shuffle, shard and batch indices (cheap), then read each batch in one batched call.
+  data = (grain.MapDataset.range(len(source))
+          .shuffle(seed=_shuffle_seed(seed))
+          .repeat()
+          .slice(slice(process_index, None, process_count))
+          .batch(batch, drop_remainder=True)
+          .map(_ReadBatch(source)))
+  data = data.to_iter_dataset(grain.ReadOptions(num_threads=_READ_THREADS,
+                                                prefetch_buffer_size=_PREFETCH_BATCHES))
+  if worker_count > 0:
+    if not flags.FLAGS.is_parsed():
+      # Grain's workers read absl flags; outside an absl app (tests, notebooks) use the defaults.
+      flags.FLAGS.mark_as_parsed()
+    data = data.mp_prefetch(grain.MultiprocessingOptions(num_workers=worker_count))
+  return iter(data)
+
+
+def eval_batches(ds: Dataset, split: str, *, batch_size: int, process_index: int = 0,
+                 process_count: int = 1) -> Iterator[dict[str, np.ndarray]]:
+  """Local batches covering this process's share of `split` exactly once, in order.
+
+  Process `p` takes examples `p, p + P, ...`. Every process yields the same number of batches, all
+  of size `b = batch_size // process_count` (so jitted evaluation compiles once and multi-process
+  collectives stay in step); padding rows are zeros.
+
+  Returns:
+    An iterator of `{inputs [b, ...], label int32 [b], source_label int32 [b], mask bool [b]}`;
+    `mask` is False on padding.
+  """
+  batch = local_batch_size(batch_size, process_count)
+  if not 0 <= process_index < process_count:
+    raise ValueError(f"process_index {process_index} not in [0, {process_count}).")
+  source = ds.source(split)
+  return _padded_batches(source, process_index, process_count, batch)
+
+
+def _padded_batches(source: LabeledSource, process_index: int, process_count: int,
+                    batch: int) -> Iterator[dict[str, np.ndarray]]:
+  n = len(source)
+  if n == 0:
+    return
+  share = np.arange(process_index, n, process_count)
+  largest_share = -(-n // process_count)
+  num_batches = -(-largest_share // batch)
+  template = source[0]
+  for j in range(num_batches):
+    rows = source.__getitems__(share[j * batch:(j + 1) * batch].tolist())
+    out = {k: np.zeros((batch,) + np.shape(v), np.asarray(v).dtype) for k, v in template.items()}
+    if rows:
+      for k, v in stack_examples(rows).items():
+        out[k][:len(rows)] = v
+    out["mask"] = np.arange(batch) < len(rows)
+    yield out
+
+
+class _ReadBatch:
+  """Index batch int64 `[b]` -> example batch; a picklable class for Grain worker processes."""
+
+  def __init__(self, source: LabeledSource):
+    self._source = source
+
+  def __call__(self, indices: np.ndarray) -> dict[str, np.ndarray]:
+    return stack_examples(self._source.__getitems__(indices.tolist()))
