@@ -53,13 +53,14 @@ def train_iterator(ds: Dataset, split: str = "train", *, global_batch_size: int,
   Returns:
     A `grain.DatasetIterator` of batches `{inputs [b, ...], label [b], source_label [b]}` with
     `b = global_batch_size // process_count`; `get_state()`/`set_state()` (or Orbax with
-    `grain.checkpoint.CheckpointSave/CheckpointRestore`) save and restore its position.
+    `grain.checkpoint.CheckpointSave/CheckpointRestore`) save and restore its position, a small
+    JSON dict. Restore into an iterator built with the same arguments (worker_count included).
   """
   batch = local_batch_size(global_batch_size, process_count)
   if not 0 <= process_index < process_count:
     raise ValueError(f"process_index {process_index} not in [0, {process_count}).")
   source = ds.source(split)
-  if len(source) == 0:  # pylint: disable=g-explicit-length-test
+  if len(source) == 0:
     raise ValueError(f"Split {split!r} of dataset {ds.name!r} is empty.")
   # Shuffle, shard and batch indices (cheap), then read each batch in one batched call.
   data = (grain.MapDataset.range(len(source))
