@@ -9,6 +9,7 @@ Restarting the same command resumes from the latest checkpoint in --workdir.
 
 from absl import app
 from absl import flags
+from absl import logging
 from ml_collections import config_flags
 
 config_flags.DEFINE_config_file("config", None, "Experiment config file[:arg].", lock_config=True)
@@ -21,6 +22,8 @@ flags.mark_flags_as_required(["config", "workdir"])
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+  if not flags.FLAGS["verbosity"].present:
+    logging.set_verbosity(logging.WARNING)  # Orbax logs every save at INFO; -v 0 shows them.
   from gcnet.train import distributed
   distributed.initialize()
   from gcnet.train import loop
