@@ -1,0 +1,217 @@
+"""SoundStream with a Dynamic Switch Layer: encoder -> RVQ -> switch over heavy / light decoders.
+
+Training interface (what the objective reads):
+
+    out, cols = model.apply({"params": p, "quantizer": q}, wave, train=True,
+                            mutable=["quantizer", "gate"], rngs={"dropout": key})
+
+- `out["recon"]` `[B, T]` float32, the reconstruction of `wave [B, T]` (padded inside to a multiple
+  of `segment_samples`, cropped back to `T`);
+- `out["commit_loss"]` scalar, the RVQ commitment loss (unweighted);
+- `out["codes"]` `[B, F, N]` int32 (-1 for unused quantizers), `out["num_quantizers"]` `[B]`,
+  `out["route"]` `[B, S]` heavy weights (absent unless `pathway="dsl"`);
+- `cols["quantizer"]`: the new EMA codebook state, to carry into the next step;
+- `cols["gate"]`: the switch's `ops.SwitchStats` (`[B, S]` fields) under `("switch", "stats")`, for
+  the routing-entropy and budget losses (absent unless `pathway="dsl"`);
+- with `"codebook"` also in `mutable`: `rvq.CodebookStats` under `("quantizer", "stats")`.
+
+The discriminator (when `adversarial`) has its parameters under `params["discriminator"]`; use
+`model.apply({"params": p}, wave, method="discriminate")` and `losses.adversarial_losses`.
+
+Latency. Encoder and decoders are causal with one frame (`total_stride` samples) of latency. The
+switch pools over a whole segment, and each segment is decoded from a window of its own frames and
+`context_frames` previous ones (see `gcnet.nn.dynamic_switch`), so the DSL codec is causal per
+segment: output samples before a segment boundary depend only on input samples before it. Padding
+the input to whole segments adds zeros to the last segment (which also feed its routing decision).
+
+Compute-honest hard-routed inference, where each segment runs only its chosen decoder: `StagedCodec`.
+"""
+
+import math
+from typing import Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from gcnet.models.codec.decoder import Decoder
+from gcnet.models.codec.discriminator import MultiSTFTDiscriminator
+from gcnet.models.codec.encoder import Encoder
+from gcnet.models.codec.rvq import ResidualVQ
+from gcnet.models.registry import register
+from gcnet.nn import DynamicSwitch
+
+PATHWAYS = ("dsl", "heavy", "light")
+
+# Named sizes; any field can be overridden from the model config. The light decoder (width C / 4,
+# one residual unit per block, pointwise stem) has 25.8x ("small") / 23.3x ("base") fewer parameters
+# and about 36x fewer FLOPs than the heavy one (`compute.codec_compute`).
+SIZES = {
+    # Unit tests: a few thousand parameters.
+    "tiny": dict(channels=4, light_channels=1, embed_dim=16, strides=(2, 4, 5),
+                 num_quantizers=4, codebook_size=32, segment_frames=4, context_frames=2,
+                 disc_fft_sizes=(128,), disc_channels=4),
+    # 8 kHz speech on CPU (200 frames/s, 8 x 8 bits -> 12.8 kbps at full n_q).
+    "small": dict(channels=16, light_channels=4, embed_dim=64,
+                  strides=(2, 4, 5), num_quantizers=8, codebook_size=256, segment_frames=10,
+                  context_frames=2, disc_fft_sizes=(256, 512), disc_channels=16),
+    # SoundStream at 24 kHz (75 frames/s, 8 x 10 bits -> 6 kbps at full n_q).
+    "base": dict(channels=32, light_channels=8, embed_dim=128,
+                 strides=(2, 4, 5, 8), num_quantizers=8, codebook_size=1024, segment_frames=8,
+                 context_frames=2, sample_rate=24000, disc_fft_sizes=(512, 1024, 2048),
+                 disc_channels=32),
+}
+
+
+class SoundStreamDSL(nn.Module):
+  """The codec. `pathway="heavy"` / `"light"` give the single-decoder baselines (no switch).
+
+  Attributes: widths `channels` (encoder and heavy decoder) and `light_channels`; residual-unit
+  `dilations` (encoder, heavy) and `light_dilations`; the light decoder's `light_stem_kernel` (the
+  heavy one's is 7); `embed_dim` D; encoder `strides`; quantizer
+  settings; switch settings (`segment_frames`, `context_frames`, `switch_mode`, `switch_hidden`,
+  `switch_init_bias`, see `DynamicSwitch`); `adversarial` adds the STFT discriminator.
+  """
+
+  sample_rate: int = 8000
+  channels: int = 16
+  light_channels: int = 4
+  embed_dim: int = 64
+  strides: Sequence[int] = (2, 4, 5)
+  dilations: Sequence[int] = (1, 3, 9)
+  light_dilations: Sequence[int] = (1,)
+  light_stem_kernel: int = 1
+  num_quantizers: int = 8
+  codebook_size: int = 256
+  ema_decay: float = 0.99
+  kmeans_iters: int = 10
+  dead_threshold: float = 0.05
+  quantizer_dropout: float = 1.0
+  pathway: str = "dsl"
+  segment_frames: int = 10
+  context_frames: int = 2
+  switch_mode: str = "hard"
+  switch_hidden: int = 0
+  switch_init_bias: float = 0.0
+  adversarial: bool = False
+  disc_fft_sizes: Sequence[int] = (256,)
+  disc_channels: int = 16
+  dtype: jnp.dtype = jnp.float32
+
+  def setup(self):
+    if self.pathway not in PATHWAYS:
+      raise ValueError(f"Unknown pathway {self.pathway!r}; use one of {PATHWAYS}.")
+    self.encoder = self.make_encoder()
+    self.quantizer = ResidualVQ(self.num_quantizers, self.codebook_size, self.ema_decay,
+                                kmeans_iters=self.kmeans_iters, dead_threshold=self.dead_threshold,
+                                dropout_rate=self.quantizer_dropout)
+    if self.pathway == "dsl":
+      self.switch = DynamicSwitch(self.make_decoder("heavy"), self.make_decoder("light"),
+                                  self.segment_frames, self.context_frames, self.switch_mode,
+                                  self.switch_hidden, self.switch_init_bias)
+    else:
+      self.decoder = self.make_decoder(self.pathway)
+    if self.adversarial:
+      self.discriminator = MultiSTFTDiscriminator(self.disc_fft_sizes, self.disc_channels)
+
+  @nn.nowrap
+  def make_encoder(self) -> Encoder:
+    return Encoder(self.channels, self.embed_dim, tuple(self.strides), tuple(self.dilations),
+                   self.dtype)
+
+  @nn.nowrap
+  def make_decoder(self, kind: str) -> Decoder:
+    """An (unbound) heavy or light `Decoder` of this configuration."""
+    if kind == "heavy":
+      return Decoder(self.channels, tuple(self.strides), tuple(self.dilations), dtype=self.dtype)
+    return Decoder(self.light_channels, tuple(self.strides), tuple(self.light_dilations),
+                   self.light_stem_kernel, self.dtype)
+
+  @property
+  def total_stride(self) -> int:
+    """Samples per frame."""
+    return math.prod(self.strides)
+
+  @property
+  def segment_samples(self) -> int:
+    """Samples per routed segment; inputs are padded to a multiple of it."""
+    return self.total_stride * (self.segment_frames if self.pathway == "dsl" else 1)
+
+  def __call__(self, wave: jax.Array, train: bool = False, n_q: int | None = None,
+               switch_mode: str | None = None, force: str | None = None) -> dict:
+    """Args:
+      wave: `[B, T]` float waveform in [-1, 1].
+      train: training mode (quantizer dropout, EMA updates if mutable, mixed switch output).
+      n_q: quantizers used at inference (the bitrate); None: all.
+      switch_mode: overrides `switch_mode` ("hard" / "soft") in training.
+      force: "heavy" / "light" runs one decoder for every segment (DSL models only).
+    Returns:
+      the dict described in the module docstring.
+    """
+    if force is not None and self.pathway != "dsl":
+      raise ValueError(f"force={force!r} needs pathway='dsl', not {self.pathway!r}.")
+    length = wave.shape[1]
+    wave = self._pad(wave)
+    h, codes, commit, num_q = self.quantizer(self.encoder(wave), train, n_q)
+    out = {"commit_loss": commit, "codes": codes, "num_quantizers": num_q}
+    if self.pathway == "dsl":
+      recon, out["route"] = self.switch(h, train, switch_mode, force)
+    else:
+      recon = self.decoder(h)
+    if self.adversarial and self.is_initializing():
+      self.discriminator(wave)  # Creates the discriminator's parameters.
+    out["recon"] = recon[:, :length]
+    return out
+
+  def discriminate(self, wave: jax.Array):
+    """`wave [B, T] -> (logits list, features list)` of the STFT discriminators."""
+    return self.discriminator(wave)
+
+  def encode(self, wave: jax.Array, n_q: int | None = None) -> jax.Array:
+    """Quantized embeddings `[B, F, D]` at inference (`wave` padded like `__call__`)."""
+    return self.quantizer(self.encoder(self._pad(wave)), False, n_q)[0]
+
+  def route_windows(self, wave: jax.Array, n_q: int | None = None):
+    """For staged inference: `(windows [B * S, W, D], heavy [B * S] bool)` (DSL models only)."""
+    h = self.encode(wave, n_q)
+    _, stats = self.switch.route(h, "hard")
+    return self.switch.windows(h), stats.heavy.reshape(-1) > 0
+
+  def decode_heavy(self, windows: jax.Array) -> jax.Array:
+    """Heavy decoder on windows `[N, W, D]` -> `[N, segment_samples]`."""
+    return self.switch.run_heavy(windows)
+
+  def decode_light(self, windows: jax.Array) -> jax.Array:
+    """Light decoder on windows `[N, W, D]` -> `[N, segment_samples]`."""
+    return self.switch.run_light(windows)
+
+  def _pad(self, wave):
+    wave = jnp.asarray(wave, jnp.float32)
+    extra = -wave.shape[1] % self.segment_samples
+    return jnp.pad(wave, ((0, 0), (0, extra))) if extra else wave
+
+
+def from_config(cfg) -> SoundStreamDSL:
+  """`SoundStreamDSL` from a model config: `size` (a key of `SIZES`) plus field overrides."""
+  cfg = cfg.to_dict() if hasattr(cfg, "to_dict") else dict(cfg)
+  size = cfg.pop("size", "small")
+  cfg.pop("name", None)
+  if size not in SIZES:
+    raise ValueError(f"Unknown soundstream_dsl size {size!r}; sizes: {sorted(SIZES)}.")
+  fields = set(SoundStreamDSL.__dataclass_fields__) - {"parent", "name"}
+  unknown = sorted(set(cfg) - fields)
+  if unknown:
+    raise ValueError(f"Unknown soundstream_dsl config keys {unknown}; fields: {sorted(fields)}.")
+  kwargs = {**SIZES[size], **cfg}
+  if "dtype" in kwargs:
+    kwargs["dtype"] = jnp.dtype(kwargs["dtype"])
+  for key in ("strides", "dilations", "light_dilations", "disc_fft_sizes"):
+    if key in kwargs:
+      kwargs[key] = tuple(kwargs[key])
+  return SoundStreamDSL(**kwargs)
+
+
+@register("soundstream_dsl")
+def _build(cfg, num_classes=None) -> SoundStreamDSL:
+  del num_classes  # Unsupervised.
+  return from_config(cfg)

@@ -1,0 +1,155 @@
+"""`DynamicSwitch`: route each segment of a sequence through a heavy or a light pathway.
+
+Segments and windows. The sequence `h [B, T, D]` is cut into `S = T / segment_frames` segments. Each
+pathway decodes **windows**: a segment together with its `context_frames` previous frames of `h`
+(zeros before the start), and the outputs of the context frames are discarded. So every segment is
+decoded on its own, with a fixed left context, in training and at inference alike: training output
+and staged inference output are equal, and the pathway that decodes a segment needs nothing from the
+other pathway. (A causal pathway whose receptive field is at most `context_frames` frames gives
+exactly the output of decoding the whole sequence; a shorter context trades that for compute.)
+
+Routing. The switch pools `h` over the frames of each segment (mean), a dense layer gives one logit
+per segment, and `ops.switch` turns it into the heavy weight `r [B, S]`: hard with a straight-through
+gradient (default) or soft. Training output is `ops.mix(r, heavy, light)` per segment, so both
+pathways run. With `train=False` the routing is always hard; `__call__` still runs both pathways and
+selects (jit-friendly), while `run_staged` runs only the chosen pathway of each segment.
+
+Statistics: `ops.SwitchStats` with fields of shape `[B, S]`, sown into the `"gate"` collection as
+`"stats"` (the same collection as `GatedCompression`).
+"""
+
+from typing import Callable
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from gcnet import ops
+
+SWITCH_COLLECTION = "gate"
+
+
+class DynamicSwitch(nn.Module):
+  """Attributes:
+    heavy, light: pathways mapping windows `[N, W, D]` to `[N, W * up, ...]` (same `up`).
+    segment_frames: frames per routed segment; `T` must be a multiple of it.
+    context_frames: left context frames in each window (`W = context_frames + segment_frames`).
+    mode: "hard" (straight-through) or "soft" routing in training.
+    hidden: width of a hidden ReLU layer of the switch (0: linear).
+    init_bias: initial switch bias (P(heavy) = sigmoid(init_bias) for zero features).
+  """
+
+  heavy: nn.Module
+  light: nn.Module
+  segment_frames: int
+  context_frames: int = 0
+  mode: str = "hard"
+  hidden: int = 0
+  init_bias: float = 0.0
+
+  def setup(self):
+    if self.hidden:
+      self.switch_hidden = nn.Dense(self.hidden)
+    self.switch_out = nn.Dense(1, bias_init=nn.initializers.constant(self.init_bias))
+
+  def __call__(self, h: jax.Array, train: bool = False, mode: str | None = None,
+               force: str | None = None) -> tuple[jax.Array, jax.Array]:
+    """Args:
+      h: `[B, T, D]`.
+      train: mixed output with `mode` routing; else hard routing.
+      mode: overrides the `mode` attribute (e.g. "soft" for a warm-up phase).
+      force: "heavy" or "light" runs only that pathway for every segment (baselines).
+    Returns:
+      `(y [B, T * up, ...], r [B, S])`; sows `SwitchStats` (`[B, S]` fields) into `"gate"`.
+    """
+    mode = (mode or self.mode) if train else "hard"
+    r, stats = self.route(h, mode)
+    windows = self.windows(h)
+    if force is not None:
+      heavy = {"heavy": 1.0, "light": 0.0}[force]
+      stats = ops.SwitchStats(stats.logit, stats.prob, jnp.full_like(stats.heavy, heavy),
+                              stats.entropy)
+      r = jnp.full_like(r, heavy)
+      y = self.run_heavy(windows) if force == "heavy" else self.run_light(windows)
+    else:
+      y = ops.mix(r.reshape(-1), self.run_heavy(windows), self.run_light(windows))
+    self.sow(SWITCH_COLLECTION, "stats", stats)
+    return self.assemble(y, h.shape[0]), r
+
+  def route(self, h: jax.Array, mode: str = "hard") -> tuple[jax.Array, ops.SwitchStats]:
+    """Heavy weights `r [B, S]` and `SwitchStats` from the segments of `h [B, T, D]`."""
+    b, t, d = h.shape
+    if t % self.segment_frames:
+      raise ValueError(f"Length {t} is not a multiple of segment_frames={self.segment_frames}.")
+    segments = h.reshape(b, t // self.segment_frames, self.segment_frames, d)
+    features = ops.global_pool(segments, "mean", keep_axes=2)
+    if self.hidden:
+      features = nn.relu(self.switch_hidden(features))
+    return ops.switch(self.switch_out(features)[..., 0], mode)
+
+  def windows(self, h: jax.Array) -> jax.Array:
+    """`[B * S, context_frames + segment_frames, D]` windows of `h [B, T, D]`, segment-major per row."""
+    b, t, d = h.shape
+    f, c = self.segment_frames, self.context_frames
+    padded = jnp.pad(h, ((0, 0), (c, 0), (0, 0)))
+    idx = np.arange(t // f)[:, None] * f + np.arange(c + f)[None]
+    return padded[:, idx].reshape(b * (t // f), c + f, d)
+
+  def run_heavy(self, windows: jax.Array) -> jax.Array:
+    """Heavy pathway on windows `[N, W, D]` -> segment outputs `[N, segment_frames * up, ...]`."""
+    return self._drop_context(self.heavy(windows), windows.shape[1])
+
+  def run_light(self, windows: jax.Array) -> jax.Array:
+    """Light pathway on windows `[N, W, D]` -> segment outputs `[N, segment_frames * up, ...]`."""
+    return self._drop_context(self.light(windows), windows.shape[1])
+
+  def assemble(self, y: jax.Array, batch: int) -> jax.Array:
+    """Segment outputs `[B * S, L, ...]` -> `[B, S * L, ...]`."""
+    return y.reshape((batch, -1) + y.shape[2:])
+
+  def _drop_context(self, y, window):
+    up = y.shape[1] // window
+    return y[:, self.context_frames * up:]
+
+
+def bucket_size(n: int, minimum: int = 1) -> int:
+  """The next power of two `>= max(n, minimum)`: few distinct shapes, so few compilations."""
+  return 1 << (max(n, minimum) - 1).bit_length()
+
+
+def run_staged(windows, heavy_mask, heavy_fn: Callable, light_fn: Callable,
+               min_bucket: int = 1) -> tuple[np.ndarray, dict]:
+  """Hard-routed inference that runs each pathway only on the windows routed to it.
+
+  Gathers the windows routed heavy into one batch and the others into another, pads each batch to a
+  power-of-two bucket (rows of zeros, discarded), runs `heavy_fn` / `light_fn` (e.g. jitted
+  `DynamicSwitch.run_heavy` / `run_light`) on it, and scatters the outputs back. A pathway with no
+  window is not called at all.
+
+  Args:
+    windows: `[N, W, D]` (from `DynamicSwitch.windows`).
+    heavy_mask: `[N]` bool, True where the segment goes to the heavy pathway.
+  Returns:
+    `(outputs [N, L, ...] np.ndarray, counts)`, `counts` holding the rows each pathway decoded
+    (`heavy_rows`, `light_rows`, padding included), the routed segments (`heavy_segments`,
+    `light_segments`) and the number of calls (`heavy_calls`, `light_calls`).
+  """
+  windows = np.asarray(windows)
+  heavy_mask = np.asarray(heavy_mask, bool).reshape(-1)
+  out, counts = None, {}
+  for name, fn, rows in (("heavy", heavy_fn, np.flatnonzero(heavy_mask)),
+                         ("light", light_fn, np.flatnonzero(~heavy_mask))):
+    counts[f"{name}_segments"] = int(rows.size)
+    counts[f"{name}_rows"] = counts[f"{name}_calls"] = 0
+    if rows.size == 0:
+      continue
+    size = bucket_size(rows.size, min_bucket)
+    batch = np.zeros((size,) + windows.shape[1:], windows.dtype)
+    batch[:rows.size] = windows[rows]
+    y = np.asarray(fn(batch))[:rows.size]
+    if out is None:
+      out = np.zeros((windows.shape[0],) + y.shape[1:], y.dtype)
+    out[rows] = y
+    counts[f"{name}_rows"], counts[f"{name}_calls"] = size, 1
+  return out, counts
