@@ -2,9 +2,9 @@
 
 import json
 import logging
-import os
 
 import jax
+from etils import epath
 import numpy as np
 
 from gcnet.eval import calibration
@@ -59,10 +59,9 @@ def _ungated_costs(config, num_classes: int, example):
 
 def load_baseline_report(workdir: str) -> dict | None:
   """The report.json of a baseline run, or None (with a warning) when it cannot be read."""
-  path = os.path.join(workdir, REPORT_FILE)
+  path = epath.Path(workdir) / REPORT_FILE
   try:
-    with open(path) as f:
-      return json.load(f)
+    return json.loads(path.read_text())
   except (OSError, ValueError) as e:
     logging.warning("No baseline report at %s (%s): reporting without a baseline.", path, e)
     return None

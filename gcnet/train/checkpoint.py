@@ -4,21 +4,20 @@ Layout: `workdir/checkpoints/<step>/{state, data_iter}`. A checkpoint that fails
 aside to `<step>.damaged-<n>` (never deleted) and the previous one is tried, with a warning.
 """
 
-import glob
-import os
 import re
 
 import grain
 import jax
 import orbax.checkpoint as ocp
 from absl import logging
+from etils import epath
 
 
 class Checkpointer:
   """Saves and restores `{"state": TrainState, "data_iter": grain iterator}`."""
 
-  def __init__(self, directory: str, max_to_keep: int = 3):
-    self.directory = os.path.abspath(directory)
+  def __init__(self, directory, max_to_keep: int = 3):
+    self.directory = epath.Path(directory)
     self._manager = self._make_manager(max_to_keep)
     self._max_to_keep = max_to_keep
 
@@ -61,9 +60,8 @@ class Checkpointer:
 
   def _check_process_count(self, step: int) -> None:
     """The data iterator is saved per process: resuming needs the same number of processes."""
-    files = glob.glob(os.path.join(self.directory, str(step), "data_iter", "process_*-of-*.json"))
-    counts = {int(m.group(1)) for f in files
-              if (m := re.search(r"-of-(\d+)\.json$", os.path.basename(f)))}
+    files = (self.directory / str(step) / "data_iter").glob("process_*-of-*.json")
+    counts = {int(m.group(1)) for f in files if (m := re.search(r"-of-(\d+)\.json$", f.name))}
     if counts and jax.process_count() not in counts:
       raise ValueError(
           f"The checkpoint at step {step} in {self.directory} was written by {sorted(counts)[0]} "
@@ -71,17 +69,17 @@ class Checkpointer:
           "processes (the global data order does not depend on it), or start a new --workdir.")
 
   def _set_aside(self, step: int, error: Exception) -> None:
-    src = os.path.join(self.directory, str(step))
+    src = self.directory / str(step)
     n = 0
-    while os.path.exists(f"{src}.damaged-{n}"):
+    while (self.directory / f"{step}.damaged-{n}").exists():
       n += 1
-    dst = f"{src}.damaged-{n}"
+    dst = self.directory / f"{step}.damaged-{n}"
     logging.warning("Checkpoint at step %d in %s could not be restored (%s: %s). Moved it to %s and "
                     "falling back to the previous checkpoint.", step, self.directory,
                     type(error).__name__, str(error).splitlines()[0] if str(error) else "", dst)
     print(f"WARNING: damaged checkpoint at step {step} moved to {dst}; trying the previous one.")
-    if jax.process_index() == 0 and os.path.exists(src):
-      os.rename(src, dst)
+    if jax.process_index() == 0 and src.exists():
+      src.rename(dst)
     self._manager = self._make_manager(self._max_to_keep)
 
   def close(self) -> None:

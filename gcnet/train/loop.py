@@ -1,11 +1,11 @@
 """The training loop: data -> sharded jit step -> metrics, periodic eval, checkpoints, final report."""
 
 import json
-import os
 
 import jax
 import numpy as np
 from absl import logging
+from etils import epath
 
 from gcnet import data as data_lib
 from gcnet import models
@@ -50,7 +50,9 @@ def train_and_evaluate(config, workdir: str, *, stop_after: int | None = None,
       with a time limit; rerunning continues). The schedule still follows config.train.num_steps.
     report: evaluate and write `report.json` at the end of training.
   """
-  workdir = os.path.abspath(workdir)
+  workdir = epath.Path(workdir)
+  if "://" not in str(workdir):
+    workdir = workdir.resolve()
   check_or_write_config(config, workdir)
   dataset = data_lib.get_dataset(config.data)
   model = models.build(config.model, dataset.num_classes)
@@ -64,7 +66,7 @@ def train_and_evaluate(config, workdir: str, *, stop_after: int | None = None,
       dataset, "train", global_batch_size=config.train.batch_size, seed=config.seed,
       process_index=jax.process_index(), process_count=jax.process_count(),
       worker_count=config.data.worker_count)
-  checkpointer = ckpt_lib.Checkpointer(os.path.join(workdir, "checkpoints"),
+  checkpointer = ckpt_lib.Checkpointer(workdir / "checkpoints",
                                        config.checkpoint.max_to_keep)
   restored = checkpointer.restore_latest(
       ckpt_lib.abstract_like(state, mesh_lib.replicated(mesh)), train_iter)
@@ -151,7 +153,6 @@ def write_report(config, workdir, model, params, dataset, step) -> dict:
   report = eval_lib.evaluate_run(config, model, params, dataset, step=step,
                                  baseline_workdir=config.eval.baseline_workdir)
   if jax.process_index() == 0:
-    with open(os.path.join(workdir, "report.json"), "w") as f:
-      json.dump(report, f, indent=2, sort_keys=True)
+    (epath.Path(workdir) / "report.json").write_text(json.dumps(report, indent=2, sort_keys=True))
     print(eval_lib.format_report(report), flush=True)
   return report

@@ -4,27 +4,28 @@ Only process 0 writes; other processes get a writer that does nothing.
 """
 
 import json
-import os
 import time
 
 import jax
 import numpy as np
+from etils import epath
 
 
 class MetricWriter:
   """Writes scalar metrics to `workdir/metrics.jsonl` and `workdir/tb/`."""
 
-  def __init__(self, workdir: str, enabled: bool | None = None):
+  def __init__(self, workdir, enabled: bool | None = None):
     self.enabled = jax.process_index() == 0 if enabled is None else enabled
     self._jsonl = None
     self._tb = None
     if not self.enabled:
       return
-    os.makedirs(workdir, exist_ok=True)
-    self._jsonl = open(os.path.join(workdir, "metrics.jsonl"), "a")
+    workdir = epath.Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    self._jsonl = (workdir / "metrics.jsonl").open("a")
     try:
       from tensorboardX import SummaryWriter
-      self._tb = SummaryWriter(os.path.join(workdir, "tb"))
+      self._tb = SummaryWriter(str(workdir / "tb"))
     except ImportError:
       self._tb = None
 
