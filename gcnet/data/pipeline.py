@@ -62,13 +62,15 @@ def train_iterator(ds: Dataset, split: str = "train", *, global_batch_size: int,
   source = ds.source(split)
   if len(source) == 0:
     raise ValueError(f"Split {split!r} of dataset {ds.name!r} is empty.")
-  # Shuffle, shard and batch indices (cheap), then read each batch in one batched call.
+  # Shuffle, shard and batch (index, epoch) pairs (cheap), then read each batch in one batched
+  # call; a source with `augmented_batch` makes each training example a function of its epoch too.
   data = (grain.MapDataset.range(len(source))
           .shuffle(seed=_shuffle_seed(seed))
           .repeat()
+          .map_with_index(_WithEpoch(len(source)))
           .slice(slice(process_index, None, process_count))
           .batch(batch, drop_remainder=True)
-          .map(_ReadBatch(source)))
+          .map(_ReadBatch(source, seed)))
   data = data.to_iter_dataset(grain.ReadOptions(num_threads=_READ_THREADS,
                                                 prefetch_buffer_size=_PREFETCH_BATCHES))
   if worker_count > 0:
@@ -117,11 +119,30 @@ def _padded_batches(source: LabeledSource, process_index: int, process_count: in
     yield out
 
 
+class _WithEpoch:
+  """(position in the repeated stream, index) -> (index, epoch)."""
+
+  def __init__(self, epoch_length: int):
+    self._n = epoch_length
+
+  def __call__(self, position: int, index: int) -> tuple[int, int]:
+    return index, position // self._n
+
+
 class _ReadBatch:
-  """Index batch int64 `[b]` -> example batch; a picklable class for Grain worker processes."""
+  """(indices `[b]`, epochs `[b]`) -> example batch; a picklable class for Grain worker processes.
 
-  def __init__(self, source: LabeledSource):
+  Sources with `augmented_batch(indices, epochs, seed)` (training augmentation that is a pure
+  function of seed, epoch and index) are read through it; others through `__getitems__`.
+  """
+
+  def __init__(self, source: LabeledSource, seed: int):
     self._source = source
+    self._seed = seed
 
-  def __call__(self, indices: np.ndarray) -> dict[str, np.ndarray]:
+  def __call__(self, pairs) -> dict[str, np.ndarray]:
+    indices, epochs = pairs
+    augmented = getattr(self._source, "augmented_batch", None)
+    if augmented is not None:
+      return stack_examples(augmented(indices.tolist(), epochs.tolist(), self._seed))
     return stack_examples(self._source.__getitems__(indices.tolist()))
