@@ -1,0 +1,197 @@
+"""Unlabelled audio for codec training: long streams cut into fixed-length crops.
+
+`AudioCropDataset` holds one long float32 stream per split ("train", "validation", "test") and serves
+crops of `crop_seconds`: every example is `{"inputs": float32 [T]}` with no label (see
+docs/architecture.md). Training crops overlap by half and each epoch shifts them by a random offset
+(`CropSource.augmented_batch`, a pure function of seed, epoch and index, so resuming is exact);
+evaluation crops tile the stream without overlap.
+
+`fsdd_streams` arranges the Free Spoken Digit Dataset as an always-on microphone would hear it: the
+clips of each split, in a seeded random order and at a random level, joined by pauses of background
+(faint bed noise, coloured noise or real sounds, from `gcnet.data.background`) with a low-level bed
+under the speech as well. Splits hold out whole speakers (`test_speakers`, `validation_speakers`).
+"""
+
+import dataclasses
+import os
+import zlib
+from typing import Sequence
+
+import numpy as np
+
+from gcnet.data import audio_io
+from gcnet.data import background
+from gcnet.data import fsdd
+from gcnet.data.registry import register_dataset
+
+SPLITS = ("train", "validation", "test")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class CropSource:
+  """Random-access crops of one stream: crop `i` starts at `i * hop` (+ a training jitter).
+
+  Attributes:
+    stream: float32 `[N]`, `N >= crop`.
+    crop: samples per example.
+    hop: samples between crop starts.
+    jitter: training only: crops start up to `hop - 1` samples later, drawn per (seed, epoch, i).
+  """
+  stream: np.ndarray
+  crop: int
+  hop: int
+  jitter: bool = False
+
+  def __len__(self) -> int:
+    if self.stream.shape[0] < self.crop:
+      return 0
+    return (self.stream.shape[0] - self.crop) // self.hop + 1
+
+  def _crop(self, start: int) -> dict[str, np.ndarray]:
+    start = min(int(start), self.stream.shape[0] - self.crop)
+    return {"inputs": np.array(self.stream[start:start + self.crop], np.float32)}
+
+  def __getitem__(self, i: int) -> dict[str, np.ndarray]:
+    i = int(i)
+    if not 0 <= i < len(self):
+      raise IndexError(f"Index {i} out of range for a source of {len(self)} crops.")
+    return self._crop(i * self.hop)
+
+  def __getitems__(self, indices: Sequence[int]) -> list[dict[str, np.ndarray]]:
+    return [self[i] for i in indices]
+
+  _getitems = __getitems__
+
+  def augmented_batch(self, indices, epochs, seed: int) -> list[dict[str, np.ndarray]]:
+    """Training crops shifted by a random offset in `[0, hop)` that depends on (seed, epoch, i)."""
+    if not self.jitter:
+      return self.__getitems__(indices)
+    out = []
+    for i, epoch in zip(indices, epochs):
+      rng = np.random.default_rng([int(seed), int(epoch), int(i)])
+      out.append(self._crop(int(i) * self.hop + int(rng.integers(self.hop))))
+    return out
+
+
+class AudioCropDataset:
+  """An unlabelled audio dataset: `source(split)` gives `{"inputs": float32 [T]}` crops.
+
+  Attributes:
+    name: registered name.
+    sample_rate: Hz of every stream.
+    crop_samples: T, samples per training crop.
+    num_classes: 0 (no labels).
+    input_shape: `(T,)`.
+  """
+
+  num_classes = 0
+
+  def __init__(self, name: str, streams: dict[str, np.ndarray], sample_rate: int,
+               crop_seconds: float, eval_crop_seconds: float | None = None):
+    self.name = name
+    self.sample_rate = int(sample_rate)
+    self.crop_samples = int(round(crop_seconds * sample_rate))
+    self.eval_crop_samples = int(round((eval_crop_seconds or crop_seconds) * sample_rate))
+    if self.crop_samples <= 0 or self.eval_crop_samples <= 0:
+      raise ValueError(f"Crops must be positive: crop_seconds={crop_seconds}, "
+                       f"eval_crop_seconds={eval_crop_seconds}.")
+    self.input_shape = (self.crop_samples,)
+    self.streams = {k: np.asarray(v, np.float32) for k, v in streams.items()}
+    for split in SPLITS:
+      n = self.streams[split].shape[0]
+      need = self.crop_samples if split == "train" else self.eval_crop_samples
+      if n < need:
+        raise ValueError(f"Split {split!r} of dataset {name!r} holds {n / sample_rate:.2f} s of "
+                         f"audio, less than one crop ({need / sample_rate:.2f} s).")
+
+  def source(self, split: str) -> CropSource:
+    """Training crops (half-overlapping, jittered) or evaluation crops (tiling, no jitter)."""
+    if split not in SPLITS:
+      raise ValueError(f"Unknown split {split!r} of dataset {self.name!r}; splits: {SPLITS}.")
+    if split == "train":
+      return CropSource(self.streams[split], self.crop_samples, max(1, self.crop_samples // 2),
+                        jitter=True)
+    return CropSource(self.streams[split], self.eval_crop_samples, self.eval_crop_samples)
+
+  def seconds(self, split: str) -> float:
+    return self.streams[split].shape[0] / self.sample_rate
+
+  def __repr__(self) -> str:
+    lengths = ", ".join(f"{s} {self.seconds(s):.0f} s" for s in SPLITS)
+    return f"AudioCropDataset({self.name!r}, {self.sample_rate} Hz, {lengths})"
+
+
+def join_with_pauses(clips: Sequence[np.ndarray], rng: np.random.Generator,
+                     sampler: background.BackgroundSampler, pause_seconds: tuple[float, float],
+                     speech_level_db: tuple[float, float], sample_rate: int,
+                     long_pause_prob: float = 0.0,
+                     long_pause_seconds: tuple[float, float] = (2.0, 4.0)) -> np.ndarray:
+  """One always-on stream: `pause, clip, pause, clip, ..., pause`, float32 in [-1, 1].
+
+  Each pause is a background window of `sampler` (silence on the bed, noise or a real sound) of a
+  length drawn from `pause_seconds` (with probability `long_pause_prob` from `long_pause_seconds`);
+  each clip is set to an RMS level drawn from `speech_level_db` and laid on the bed.
+  """
+  pieces = []
+  for clip in list(clips) + [None]:
+    long = rng.uniform() < long_pause_prob
+    seconds = rng.uniform(*(long_pause_seconds if long else pause_seconds))
+    pieces.append(sampler.window(rng, max(1, int(seconds * sample_rate)))[0])
+    if clip is not None:
+      speech = background.set_level_db(np.asarray(clip, np.float32), rng.uniform(*speech_level_db))
+      pieces.append(speech + sampler.bed(rng, speech.shape[0]))
+  return np.clip(np.concatenate(pieces), -1.0, 1.0).astype(np.float32)
+
+
+def split_seed(seed: int, split: str) -> list[int]:
+  return [int(seed), zlib.crc32(split.encode())]
+
+
+def fsdd_speaker_clips(source_dir: str, sample_rate: int, test_speakers: Sequence[str],
+                       validation_speakers: Sequence[str], skip_corrupt: bool = False
+                       ) -> dict[str, list[np.ndarray]]:
+  """FSDD clips by split, holding out speakers: `{split: [wave float32 [T_i]]}` sorted by name."""
+  paths = audio_io.list_audio_files(source_dir, (".wav",))
+  if not paths:
+    raise FileNotFoundError(f"No FSDD recordings in {source_dir}: set config.data.source_dir to a "
+                            "directory of {digit}_{speaker}_{index}.wav files.")
+  speakers = {p: fsdd.parse_name(p)[1] for p in paths}
+  known = set(speakers.values())
+  held = tuple(test_speakers) + tuple(validation_speakers)
+  if (not test_speakers or not validation_speakers or set(held) - known
+      or len(set(held)) < len(held) or len(set(held)) >= len(known)):
+    raise ValueError(f"Bad held-out speakers test={tuple(test_speakers)}, validation="
+                     f"{tuple(validation_speakers)}: both non-empty, disjoint, among "
+                     f"{sorted(known)}, leaving a training speaker.")
+  waves, _ = audio_io.read_many(paths, sample_rate, skip_corrupt, "FSDD recordings")
+  out = {s: [] for s in SPLITS}
+  for path, wave in waves:
+    speaker = speakers[path]
+    split = ("test" if speaker in test_speakers else
+             "validation" if speaker in validation_speakers else "train")
+    out[split].append(wave)
+  return out
+
+
+@register_dataset("fsdd_streams")
+def fsdd_streams(data_config) -> AudioCropDataset:
+  """FSDD as always-on streams with speaker-held-out splits (see the module docstring)."""
+  rate = int(data_config.sample_rate)
+  source_dir = data_config.source_dir or fsdd.default_source_dir()
+  clips = fsdd_speaker_clips(source_dir, rate, data_config.test_speakers,
+                             data_config.validation_speakers, data_config.skip_corrupt)
+  dirs = [d for d in data_config.background_dirs if d and os.path.isdir(d)]
+  real = background.load_real_background(dirs, rate) if dirs else {}
+  streams = {}
+  for split in SPLITS:
+    rng = np.random.default_rng(split_seed(data_config.split_seed, split))
+    order = rng.permutation(len(clips[split]))
+    sampler = background.BackgroundSampler(
+        real=real.get(split, []), weights=dict(data_config.background_weights),
+        noise_level_db=tuple(data_config.noise_level_db), bed_noise_db=data_config.bed_noise_db)
+    streams[split] = join_with_pauses(
+        [clips[split][i] for i in order], rng, sampler, tuple(data_config.pause_seconds),
+        tuple(data_config.speech_level_db), rate, data_config.long_pause_prob,
+        tuple(data_config.long_pause_seconds))
+  return AudioCropDataset("fsdd_streams", streams, rate, data_config.crop_seconds,
+                          data_config.eval_crop_seconds)
