@@ -113,7 +113,8 @@ def train_and_evaluate(config, workdir: str, *, stop_after: int | None = None,
     checkpointer.close()
   if not report:
     return {}
-  return write_report(config, workdir, model, state.params, dataset, int(state.step))
+  return write_report(config, workdir, model, state.params, dataset, int(state.step),
+                      model_state=state.model_state)
 
 
 def _log_metrics(pending, step, writer, progress, config, checkpointer):
@@ -147,8 +148,12 @@ def _periodic_eval(model, params, dataset, config, writer, step):
           flush=True)
 
 
-def write_report(config, workdir, model, params, dataset, step) -> dict:
+def write_report(config, workdir, model, params, dataset, step, model_state=None) -> dict:
   """Evaluates the final parameters and writes `workdir/report.json` (process 0)."""
+  if config.loss.get("task", "classification") == "codec":
+    from gcnet.eval import codec_report
+    return codec_report.write_codec_report(config, workdir, model, params, model_state or {},
+                                           dataset, step)
   from gcnet import eval as eval_lib
   report = eval_lib.evaluate_run(config, model, params, dataset, step=step,
                                  baseline_workdir=config.eval.baseline_workdir)

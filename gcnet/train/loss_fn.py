@@ -4,7 +4,13 @@ from gcnet.train import objective
 
 
 def make_loss_fn(model, config, num_classes: int):
-  """The loss of a classification model (GC or ungated), applying `config.loss` weights."""
+  """The loss of a classification model (GC or ungated), applying `config.loss` weights.
+
+  `config.loss.task = "codec"` selects the unsupervised codec objective (`codec_loss`) instead.
+  """
+  if config.loss.get("task", "classification") == "codec":
+    from gcnet.train import codec_loss  # pylint: disable=g-import-not-at-top
+    return codec_loss.make_codec_loss_fn(model, config)
   objective.check_terms(config.loss)
 
   def loss_fn(params, model_state, batch, rng):

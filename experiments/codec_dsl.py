@@ -1,0 +1,143 @@
+"""SoundStream with a Dynamic Switch Layer on FSDD always-on streams (8 kHz), trained without labels.
+
+The arg picks the variant (comma-separated parts, any order):
+
+- `dsl` (heavy budget rho = 0.2), `dsl_budget<rho>` (e.g. `dsl_budget0.1`): the switch over the
+  heavy and light decoders, with routing entropy and budget terms;
+- `heavy`, `light`: single-decoder baselines (no switch);
+- `runlocal`: the tiny codec for a few steps (tests, smoke runs).
+
+  python -m gcnet.main --config=experiments/codec_dsl.py:dsl_budget0.2 --workdir=runs/codec_dsl
+  python -m gcnet.main --config=experiments/codec_dsl.py:heavy --workdir=runs/codec_heavy
+  python -m gcnet.main --config=experiments/codec_dsl.py:dsl,runlocal --workdir=/tmp/x
+  python -m launch.sweep --config=experiments/codec_dsl.py:dsl --sweep_dir=runs/codec_sweep
+  python -m gcnet.codec --workdir=runs/codec_dsl --input=in.wav --output=out.wav
+"""
+
+import ml_collections as mlc
+
+from experiments import audio_common
+from experiments import common
+
+DEFAULT_BUDGET = 0.2
+
+
+def codec_data_config(sample_rate: int = 8000) -> mlc.ConfigDict:
+  """FSDD clips joined by pauses of background, speaker-held-out (gcnet/data/codec_streams.py)."""
+  data = mlc.ConfigDict()
+  data.name = "fsdd_streams"
+  data.source_dir = ""                    # "" -> ../shared/data/fsdd/recordings or ~/...
+  data.sample_rate = sample_rate
+  data.crop_seconds = 1.0                 # training crop
+  data.eval_crop_seconds = 2.0            # validation / test crops (tiling the stream)
+  data.test_speakers = ("theo",)
+  data.validation_speakers = ("nicolas",)
+  data.split_seed = 0
+  data.skip_corrupt = False
+  data.pause_seconds = (0.2, 1.2)         # background between clips
+  data.long_pause_prob = 0.15             # some longer stretches of background only
+  data.long_pause_seconds = (2.0, 4.0)
+  data.speech_level_db = (-30.0, -18.0)   # RMS dBFS of each clip
+  data.background_weights = mlc.ConfigDict(dict(silence=0.4, noise=0.4, real=0.2))
+  data.background_dirs = ((audio_common.SOUND_THEME_DIR,)
+                          if audio_common.os.path.isdir(audio_common.SOUND_THEME_DIR) else ("",))
+  data.noise_level_db = (-60.0, -40.0)    # low-level background in the pauses
+  data.bed_noise_db = -70.0
+  data.worker_count = 0
+  return data
+
+
+def codec_model_config(pathway: str, size: str = "small") -> mlc.ConfigDict:
+  model = mlc.ConfigDict()
+  model.name = "soundstream_dsl"
+  model.size = size
+  model.pathway = pathway                 # "dsl", "heavy" or "light"
+  model.switch_mode = "hard"              # straight-through hard routing in training
+  model.switch_init_bias = 0.0
+  model.quantizer_dropout = 1.0           # bitrate scalability (SoundStream)
+  model.adversarial = False               # STFT discriminator (off on CPU)
+  return model
+
+
+def codec_loss_config(pathway: str, budget: float) -> mlc.ConfigDict:
+  loss = mlc.ConfigDict()
+  loss.task = "codec"
+  terms = {"mel": 1.0, "waveform_l1": 1.0, "commitment": 0.25}
+  if pathway == "dsl":
+    terms.update(routing_entropy=0.05, routing_budget=20.0)
+  loss.terms = mlc.ConfigDict(terms)
+  loss.heavy_budget = budget              # rho: target fraction of segments on the heavy decoder
+  loss.budget_kind = "l2"
+  loss.mel_scales = (64, 128, 256, 512, 1024)
+  loss.mel_log_weight = 1.0
+  loss.gate_positive_weight = 1.0         # unused (classification only)
+  return loss
+
+
+def codec_eval_config() -> mlc.ConfigDict:
+  ev = mlc.ConfigDict()
+  ev.every_steps = 0                      # codec runs evaluate at the end (gcnet/eval/codec_report)
+  ev.batch_size = 32
+  ev.split = "test"                       # speaker-held-out
+  ev.max_seconds = 0.0                    # 0: the whole split
+  ev.pesq = True
+  ev.n_q = 0                              # quantizers at evaluation (0: all)
+  ev.timing_seconds = 20.0                # audio decoded for the decode-time comparison
+  ev.timing_repeats = 3
+  ev.theta = 0.5                          # unused (classification only)
+  ev.baseline_workdir = ""                # a heavy-only run to compare against
+  return ev
+
+
+def parse_arg(arg: str) -> tuple[str, float, bool]:
+  """`"dsl_budget0.1,runlocal"` -> `("dsl", 0.1, True)`."""
+  pathway, budget, runlocal = "dsl", DEFAULT_BUDGET, False
+  for part in filter(None, (p.strip() for p in arg.split(","))):
+    if part == "runlocal":
+      runlocal = True
+    elif part in ("dsl", "heavy", "light"):
+      pathway = part
+    elif part.startswith("dsl_budget"):
+      pathway, budget = "dsl", float(part[len("dsl_budget"):])
+    else:
+      raise ValueError(f"Unknown codec_dsl config argument {part!r}; use dsl, dsl_budget<rho>, "
+                       "heavy, light, runlocal (comma-separated).")
+  return pathway, budget, runlocal
+
+
+def build_config(arg: str, experiment: str, data: mlc.ConfigDict, size: str) -> mlc.ConfigDict:
+  pathway, budget, runlocal = parse_arg(arg)
+  config = common.base_config()
+  config.experiment = experiment
+  config.variant = arg or "dsl"
+  config.data = data
+  config.model = codec_model_config(pathway, size)
+  config.loss = codec_loss_config(pathway, budget)
+  config.eval = codec_eval_config()
+  config.train.num_steps = 3000
+  config.train.batch_size = 16
+  config.train.learning_rate = 1e-3
+  config.train.warmup_steps = 100
+  config.train.weight_decay = 0.0
+  config.train.log_every_steps = 50
+  config.checkpoint.every_steps = 200
+  if runlocal:
+    common.apply_arg(config, "runlocal")
+    config.train.batch_size = 8
+    config.data.crop_seconds = 0.25
+    config.data.eval_crop_seconds = 0.5
+    config.eval.batch_size = 8
+    config.eval.max_seconds = 4.0
+    config.eval.timing_seconds = 1.0
+    config.eval.timing_repeats = 1
+    config.eval.every_steps = 0
+  return config
+
+
+def get_config(arg: str = "") -> mlc.ConfigDict:
+  return common.lock(build_config(arg, "codec_dsl", codec_data_config(), "small"))
+
+
+def get_sweep(hyper):
+  """Heavy budgets rho of the DSL codec (the heavy-only / light-only baselines are separate runs)."""
+  return hyper.sweep("config.loss.heavy_budget", [0.1, 0.2, 0.3, 0.5])

@@ -1,0 +1,241 @@
+"""End-of-training report of a codec run: quality, routing, compute, bitrate and decode time.
+
+    python -m gcnet.eval.codec_report --workdir=RUN     # (re)writes RUN/report.json
+
+On `config.eval.split` (the speaker-held-out test set by default), in crops of
+`config.data.eval_crop_seconds`:
+
+- quality: SI-SDR (dB), multi-scale mel distance and PESQ (narrow-band at 8 kHz; NaN-free mean over
+  crops where PESQ finds speech), of the hard-routed codec (`StagedCodec`) for DSL models; for DSL
+  models also of the same model forced through the heavy and the light decoder;
+- routing: light fraction over all segments, and over loud (`>= active_db` dBFS) and quiet segments;
+- compute: parameters and FLOPs per second of audio of the encoder, heavy and light decoders (XLA
+  cost analysis and an analytic MAC count, `codec.codec_compute`), their ratios, and the expected
+  FLOPs per second at the measured light fraction;
+- bitrate: `n_q * log2(codebook_size) * frame rate`;
+- decode time (DSL models): wall time of hard-routed staged decoding vs the same model decoding every
+  segment with the heavy decoder, decoders alone and end to end (median of repeats, after a warm-up).
+"""
+
+import json
+import math
+import time
+
+import jax
+import ml_collections as mlc
+import numpy as np
+import orbax.checkpoint as ocp
+from etils import epath
+
+from gcnet import data as data_lib
+from gcnet import models
+from gcnet.audio import quality
+from gcnet.models.codec import StagedCodec, codec_compute, expected_flops_per_s
+
+REPORT_FILE = "report.json"
+ACTIVE_DB = -45.0
+
+
+def load_run(workdir) -> tuple[mlc.ConfigDict, object, dict, int]:
+  """`(config, model, variables {"params", "quantizer"}, step)` of a codec run's latest checkpoint."""
+  workdir = epath.Path(workdir)
+  config = mlc.ConfigDict(json.loads((workdir / "config.json").read_text()))
+  model = models.build(config.model, 0)
+  manager = ocp.CheckpointManager(workdir / "checkpoints",
+                                  item_handlers={"state": ocp.StandardCheckpointHandler()})
+  step = manager.latest_step()
+  if step is None:
+    raise FileNotFoundError(f"No checkpoint in {workdir / 'checkpoints'}.")
+  state = manager.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore()))["state"]
+  manager.close()
+  variables = {"params": state["params"], "quantizer": state["model_state"]["quantizer"]}
+  return config, model, jax.tree.map(np.asarray, variables), int(step)
+
+
+def bitrate(model, n_q: int | None = None) -> float:
+  """Bits per second at `n_q` quantizers (default all)."""
+  frames_per_s = model.sample_rate / model.total_stride
+  return (n_q or model.num_quantizers) * math.log2(model.codebook_size) * frames_per_s
+
+
+def _segment_levels(wave: np.ndarray, segment: int) -> np.ndarray:
+  """RMS dBFS of each `segment`-sample segment of `wave [B, T]` (zero-padded): `[B, S]`."""
+  pad = -wave.shape[1] % segment
+  x = np.pad(wave, ((0, 0), (0, pad))).reshape(wave.shape[0], -1, segment)
+  return 10.0 * np.log10(np.mean(np.square(x, dtype=np.float64), -1) + 1e-12)
+
+
+def quality_metrics(target: np.ndarray, recon: np.ndarray, sample_rate: int,
+                    with_pesq: bool) -> dict[str, np.ndarray]:
+  """Per-crop `si_sdr`, `mel_distance` (and `pesq`) of `[B, T]` signals, float32 `[B]` each."""
+  out = {"si_sdr": np.asarray(quality.si_sdr(target, recon)),
+         "mel_distance": np.asarray(quality.mel_distance(target, recon, sample_rate))}
+  if with_pesq and quality.pesq_available():
+    out["pesq"] = quality.pesq(target, recon, sample_rate)
+  return out
+
+
+def _mean(values: list[np.ndarray]) -> float:
+  x = np.concatenate(values) if values else np.zeros(0)
+  x = x[np.isfinite(x)]
+  return float(np.mean(x)) if x.size else float("nan")
+
+
+def evaluate_quality(model, variables, batches, eval_config) -> dict:
+  """Quality and routing over eval batches `{"inputs" [B, T], "mask" [B]}` (see module doc)."""
+  n_q = int(eval_config.get("n_q", 0)) or None
+  with_pesq = bool(eval_config.get("pesq", True))
+  dsl = model.pathway == "dsl"
+  variants = {"codec": None, "forced_heavy": "heavy", "forced_light": "light"} if dsl else {
+      "codec": None}
+  apply = jax.jit(lambda v, x, force: model.apply(v, x, n_q=n_q, force=force)["recon"],
+                  static_argnames="force")
+  staged = StagedCodec(model, variables) if dsl else None
+  scores = {k: {} for k in variants}
+  routes, levels, seconds = [], [], 0.0
+  for batch in batches:
+    keep = np.asarray(batch["mask"], bool)
+    wave = np.asarray(batch["inputs"], np.float32)
+    for name, force in variants.items():
+      if name == "codec" and dsl:
+        recon, counts = staged(wave, n_q)
+        routes.append(np.asarray(counts["heavy"])[keep])
+      else:
+        recon = np.asarray(apply(variables, wave, force))
+      for k, v in quality_metrics(wave[keep], recon[keep], model.sample_rate, with_pesq).items():
+        scores[name].setdefault(k, []).append(v)
+    levels.append(_segment_levels(wave[keep], model.segment_samples))
+    seconds += keep.sum() * wave.shape[1] / model.sample_rate
+  out = {name: {k: _mean(v) for k, v in s.items()} for name, s in scores.items()}
+  out["seconds"] = seconds
+  if dsl:
+    heavy = np.concatenate(routes).astype(bool)
+    level = np.concatenate(levels)[:, :heavy.shape[1]]
+    active = level >= ACTIVE_DB
+    out["light_fraction"] = float(1.0 - heavy.mean())
+    out["light_fraction_active"] = float(1.0 - heavy[active].mean()) if active.any() else None
+    out["light_fraction_quiet"] = float(1.0 - heavy[~active].mean()) if (~active).any() else None
+    out["active_segment_fraction"] = float(active.mean())
+    out["segments"] = int(heavy.size)
+  else:
+    out["light_fraction"] = 1.0 if model.pathway == "light" else 0.0
+  return out
+
+
+def _median_time(fn, repeats: int) -> float:
+  fn()  # Warm-up: compiles every bucket shape that `fn` uses.
+  times = []
+  for _ in range(max(1, repeats)):
+    start = time.perf_counter()
+    fn()
+    times.append(time.perf_counter() - start)
+  return float(np.median(times))
+
+
+def decode_timing(model, variables, wave: np.ndarray, repeats: int = 3) -> dict:
+  """Seconds to decode `wave [B, T]`: hard-routed staged vs heavy decoder on every segment (DSL
+  models), decoders alone and end to end; for single-decoder models, end to end only."""
+  wave = np.asarray(wave, np.float32)
+  audio_s = wave.size / model.sample_rate
+  if model.pathway != "dsl":
+    apply = jax.jit(lambda v, x: model.apply(v, x)["recon"])
+    total = _median_time(lambda: jax.block_until_ready(apply(variables, wave)), repeats)
+    return {"audio_seconds": audio_s, "end_to_end_s": total}
+  staged = StagedCodec(model, variables)
+  windows, heavy = staged._front(staged.variables, wave, n_q=None)  # pylint: disable=protected-access
+  windows, heavy = np.asarray(windows), np.asarray(heavy)
+  from gcnet.nn import run_staged  # pylint: disable=g-import-not-at-top
+  heavy_fn = lambda x: jax.block_until_ready(staged._heavy(staged.variables, x))  # pylint: disable=protected-access
+  light_fn = lambda x: jax.block_until_ready(staged._light(staged.variables, x))  # pylint: disable=protected-access
+  all_heavy = np.ones_like(heavy)
+  dec_dsl = _median_time(lambda: run_staged(windows, heavy, heavy_fn, light_fn), repeats)
+  dec_heavy = _median_time(lambda: run_staged(windows, all_heavy, heavy_fn, light_fn), repeats)
+
+  def heavy_end_to_end():
+    w, _ = staged._front(staged.variables, wave, n_q=None)  # pylint: disable=protected-access
+    return run_staged(np.asarray(w), all_heavy, heavy_fn, light_fn)
+
+  e2e_dsl = _median_time(lambda: staged(wave), repeats)
+  e2e_heavy = _median_time(heavy_end_to_end, repeats)
+  return {"audio_seconds": audio_s, "light_fraction": float(1.0 - heavy.mean()),
+          "decoder_dsl_s": dec_dsl, "decoder_heavy_only_s": dec_heavy,
+          "decoder_reduction": 1.0 - dec_dsl / dec_heavy,
+          "end_to_end_dsl_s": e2e_dsl, "end_to_end_heavy_only_s": e2e_heavy,
+          "end_to_end_reduction": 1.0 - e2e_dsl / e2e_heavy}
+
+
+def codec_report(config, model, variables, dataset, step: int) -> dict:
+  """The report dict of a codec run (see the module docstring)."""
+  ev = config.eval
+  split = ev.get("split", "test")
+  batches = list(data_lib.eval_batches(dataset, split, batch_size=ev.batch_size))
+  max_s = float(ev.get("max_seconds", 0.0))
+  if max_s > 0:
+    per_batch = ev.batch_size * dataset.eval_crop_samples / model.sample_rate
+    batches = batches[:max(1, int(math.ceil(max_s / per_batch)))]
+  report = {"experiment": config.experiment, "variant": config.get("variant", ""), "step": step,
+            "pathway": model.pathway, "split": split, "sample_rate": model.sample_rate}
+  report["quality"] = evaluate_quality(model, variables, batches, ev)
+  profile = codec_compute(model)
+  light = report["quality"]["light_fraction"]
+  report["compute"] = {k: profile[k] for k in ("encoder", "heavy", "light", "ratio",
+                                               "quantizer_macs_per_s")}
+  report["compute"]["expected_flops_per_s"] = expected_flops_per_s(profile, light)
+  report["compute"]["heavy_only_flops_per_s"] = expected_flops_per_s(profile, 0.0)
+  report["bitrate_bps"] = bitrate(model, int(ev.get("n_q", 0)) or None)
+  timing_crops = max(1, int(ev.get("timing_seconds", 20.0) * model.sample_rate
+                            // dataset.eval_crop_samples))
+  wave = np.concatenate([b["inputs"][b["mask"]] for b in batches])[:timing_crops]
+  report["decode_time"] = decode_timing(model, variables, wave, int(ev.get("timing_repeats", 3)))
+  baseline = ev.get("baseline_workdir", "")
+  if baseline and (epath.Path(baseline) / REPORT_FILE).exists():
+    base = json.loads((epath.Path(baseline) / REPORT_FILE).read_text())["quality"]["codec"]
+    mine = report["quality"]["codec"]
+    report["vs_baseline"] = {"workdir": baseline,
+                             "mel_distance_rel": mine["mel_distance"] / base["mel_distance"] - 1,
+                             **{f"{k}_diff": mine[k] - base[k] for k in ("si_sdr", "pesq")
+                                if k in mine and k in base}}
+  return report
+
+
+def format_report(r: dict) -> str:
+  q, c = r["quality"]["codec"], r["compute"]
+  lines = [f"codec report ({r['variant']}, step {r['step']}, {r['split']}, "
+           f"{r['quality']['seconds']:.0f} s): light fraction {r['quality']['light_fraction']:.3f}",
+           "  quality: " + ", ".join(f"{k} {v:.3f}" for k, v in q.items()),
+           f"  light decoder: {c['ratio']['params']:.1f}x fewer params, {c['ratio']['flops']:.1f}x "
+           f"fewer FLOPs; expected {c['expected_flops_per_s'] / 1e6:.1f} MFLOP/s vs heavy-only "
+           f"{c['heavy_only_flops_per_s'] / 1e6:.1f}; bitrate {r['bitrate_bps'] / 1000:.1f} kbps"]
+  t = r["decode_time"]
+  if "decoder_reduction" in t:
+    lines.append(f"  decode time: decoders {t['decoder_dsl_s'] * 1e3:.1f} ms vs heavy-only "
+                 f"{t['decoder_heavy_only_s'] * 1e3:.1f} ms ({100 * t['decoder_reduction']:.1f}% "
+                 f"less); end to end {100 * t['end_to_end_reduction']:.1f}% less")
+  return "\n".join(lines)
+
+
+def write_codec_report(config, workdir, model, params, model_state, dataset, step) -> dict:
+  """Evaluates the final codec and writes `workdir/report.json` (process 0)."""
+  variables = jax.tree.map(np.asarray, {"params": params,
+                                        "quantizer": model_state["quantizer"]})
+  report = codec_report(config, model, variables, dataset, step)
+  if jax.process_index() == 0:
+    (epath.Path(workdir) / REPORT_FILE).write_text(json.dumps(report, indent=2, sort_keys=True))
+    print(format_report(report), flush=True)
+  return report
+
+
+def main(argv):
+  del argv
+  from absl import flags  # pylint: disable=g-import-not-at-top
+  workdir = flags.FLAGS.workdir
+  config, model, variables, step = load_run(workdir)
+  dataset = data_lib.get_dataset(config.data)
+  write_codec_report(config, workdir, model, variables["params"], variables, dataset, step)
+
+
+if __name__ == "__main__":
+  from absl import app, flags  # pylint: disable=g-import-not-at-top,g-multiple-import
+  flags.DEFINE_string("workdir", None, "A codec run's workdir.")
+  flags.mark_flag_as_required("workdir")
+  app.run(main)
