@@ -1,0 +1,57 @@
+"""Inputs and predictions of a loaded run's evaluation splits (host-local, one process)."""
+
+import numpy as np
+
+from gcnet.deploy.load import LoadedRun
+
+
+def _dataset(run: LoadedRun):
+  if run.dataset is None:
+    raise ValueError(f"The dataset of {run.workdir} is not available here (load_run(..., "
+                     "with_dataset=True) needs its data on this machine).")
+  return run.dataset
+
+
+def split_inputs(run: LoadedRun, split: str = "test", num: int | None = None) -> dict:
+  """The first `num` examples of `split` (all when None): {"inputs" `[n, ...]`, "label" `[n]`}."""
+  source = _dataset(run).source(split)
+  n = len(source) if num is None else min(int(num), len(source))
+  examples = source.__getitems__(range(n)) if hasattr(source, "__getitems__") else [
+      source[i] for i in range(n)]
+  return {"inputs": np.stack([e["inputs"] for e in examples]),
+          "label": np.asarray([e["label"] for e in examples], np.int32)}
+
+
+def split_predictions(run: LoadedRun, split: str, batch_size: int | None = None) -> dict:
+  """`gcnet.eval.collect_predictions` of the run's model over `split` (every sample, no gating)."""
+  from gcnet import data as data_lib  # pylint: disable=g-import-not-at-top
+  from gcnet import eval as eval_lib  # pylint: disable=g-import-not-at-top
+  batch_size = batch_size or int(run.config.eval.batch_size)
+  batches = data_lib.eval_batches(_dataset(run), split, batch_size=batch_size)
+  return eval_lib.collect_predictions(run.model, run.params, batches)
+
+
+def class_names(run: LoadedRun) -> list[str] | None:
+  """The `K+1` label names (the K positive classes, then "background"), when known."""
+  names = getattr(run.dataset, "class_names", None)
+  return None if names is None else [str(n) for n in names]
+
+
+def calibrated_thetas(run: LoadedRun) -> tuple[list[float], str]:
+  """The thresholds a deployment should use and where they come from.
+
+  `report.json`'s calibrated thresholds (chosen on validation for `config.eval.target_recall`) when
+  the run has a report; else `config.eval.theta` for every gate.
+  """
+  import json  # pylint: disable=g-import-not-at-top
+  from etils import epath  # pylint: disable=g-import-not-at-top
+  num_gates = run.model.num_stages - 1 if hasattr(run.model, "num_stages") else 0
+  path = epath.Path(run.workdir) / "report.json"
+  if path.exists():
+    report = json.loads(path.read_text())
+    thetas = ((report.get("gating") or {}).get("calibrated") or {}).get("theta")
+    if thetas is not None and len(thetas) == num_gates:
+      return [float(t) for t in thetas], (
+          f"report.json: calibrated on validation for recall {report.get('target_recall')}")
+  theta = float(run.config.eval.get("theta", 0.5))
+  return [theta] * num_gates, "config.eval.theta"
