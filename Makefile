@@ -7,8 +7,9 @@ setup: .venv/.installed
 	bash scripts/setup.sh
 	touch $@
 
+# Extra gcnet.main flags for both runs, e.g. make train ARGS="--config.train.num_steps=500"
 train: setup
-	bash scripts/main_job.sh
+	bash scripts/main_job.sh $(ARGS)
 
 test: setup
 	.venv/bin/python -m pytest -n 2 -q tests
