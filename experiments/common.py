@@ -91,3 +91,11 @@ def lock(config: mlc.ConfigDict) -> mlc.ConfigDict:
     config.runlocal = False
   config.lock()
   return config
+
+
+def gc_loss_sweep(hyper, gate_weights=(0.3, 1.0, 3.0), compression_weights=(0.1, 0.5, 2.0)):
+  """The grid over the GC loss weights alpha (gate_bce) and beta (compression_l1)."""
+  return hyper.product([
+      hyper.sweep("config.loss.terms.gate_bce", list(gate_weights)),
+      hyper.sweep("config.loss.terms.compression_l1", list(compression_weights)),
+  ])

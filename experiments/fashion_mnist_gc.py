@@ -27,8 +27,6 @@ def get_config(arg: str = "") -> mlc.ConfigDict:
 
 
 def get_sweep(hyper):
-  """The GC loss weights sweep (alpha, beta) used in docs/results."""
-  return hyper.product([
-      hyper.sweep("config.loss.terms.gate_bce", [0.3, 1.0, 3.0]),
-      hyper.sweep("config.loss.terms.compression_l1", [0.1, 0.5, 2.0]),
-  ])
+  """The GC loss weights sweep (alpha, beta) of docs/results/fashion_mnist_sweep.md."""
+  return common.gc_loss_sweep(hyper, gate_weights=(1.0, 3.0, 10.0),
+                              compression_weights=(0.5, 2.0, 6.0))

@@ -33,7 +33,5 @@ def get_config(arg: str = "") -> mlc.ConfigDict:
 
 
 def get_sweep(hyper):
-  return hyper.product([
-      hyper.sweep("config.loss.terms.gate_bce", [0.3, 1.0, 3.0]),
-      hyper.sweep("config.loss.terms.compression_l1", [0.1, 0.5, 2.0]),
-  ])
+  """The GC loss weights sweep (alpha, beta)."""
+  return common.gc_loss_sweep(hyper)
