@@ -11,7 +11,7 @@ from launch import common
 from launch import plot
 from launch import sweep
 
-FMNIST = str(common.REPO_ROOT / "experiments" / "fashion_mnist_gc.py") + ":runlocal"
+FMNIST = str(common.REPO_ROOT / "tests" / "launch" / "sweep_experiment.py") + ":runlocal"
 
 # Stands in for gcnet.main: logs its call, writes a report computed from the overrides.
 _FAKE_MAIN = textwrap.dedent("""
