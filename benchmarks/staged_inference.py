@@ -1,6 +1,7 @@
 """Staged inference of a trained GC run: expected vs realized time per sample, gated vs ungated.
 
-  python benchmarks/staged_inference.py --workdir=runs/fmnist_gc [--baseline_workdir=runs/fmnist_base]
+  python benchmarks/staged_inference.py --workdir=runs/fmnist_gc \
+      [--baseline_workdir=runs/fmnist_base]
 
 For each batch size (default 1, i.e. streaming one sample at a time, and 256) on test samples:
 
@@ -9,12 +10,15 @@ For each batch size (default 1, i.e. streaming one sample at a time, and 256) on
 - **expected** s/sample `= sum_i r_i t_i(b) / b` (a stage's time scales linearly with its samples);
 - **bucketed** s/sample: the same with the back timed at the bucket sizes it really ran on (what
   remains of the gap to realized is host overhead: gate round trip, gather, scatter);
-- **realized** s/sample: wall time of `StagedRunner` over the stream / samples;
+- **realized** s/sample: wall time of `StagedRunner` over the stream / samples (at batch 1 its
+  streaming call `run_one`, one sample at a time);
 - **ungated** s/sample: the same stream through the whole model in one jitted call (every stage,
   the back on every sample), or through the baseline run's model with --baseline_workdir.
 
-Rounds are interleaved (stages, staged, ungated, then again) and medians reported, since the
-machine may be shared. FLOPs (XLA) expected vs ungated are reported beside the times. Saves JSON
+Every quantity is measured with the wall clock and with this process's CPU time
+(`time.process_time`, all threads), which other processes on a shared machine disturb much less;
+rounds are interleaved (stages, staged, ungated, both clocks, then again) and medians reported.
+FLOPs (XLA) expected vs ungated are reported beside the times. Saves JSON
 to --output (default WORKDIR/staged_inference.json).
 """
 
@@ -51,19 +55,50 @@ def _ungated_fn(staged, baseline_workdir):
   return (lambda x: fn(base.params, x)), f"baseline run {baseline_workdir}"
 
 
-def _stage_time(runner, stage, stage_inputs, rows) -> float:
+def _stage_time(runner, stage, stage_inputs, rows, clock) -> float:
   """Seconds per call of `stage` alone on `rows` rows (stage inputs hold a batch of samples)."""
   import numpy as np  # pylint: disable=g-import-not-at-top
   from gcnet import deploy  # pylint: disable=g-import-not-at-top
   x = stage_inputs[stage]
   if stage == 0:
     x = np.resize(x, (rows,) + x.shape[1:])       # repeats samples up to `rows`
-    return deploy.time_call(runner.run_stage, 0, x)
-  return deploy.time_call(runner.run_stage, stage, x, np.arange(rows, dtype=np.int32) % len(x))
+    return deploy.time_call(runner.run_stage, 0, x, clock=clock)
+  return deploy.time_call(runner.run_stage, stage, x, np.arange(rows, dtype=np.int32) % len(x),
+                          clock=clock)
+
+
+def _round(runner, staged_run, ungated, stage_inputs, inputs, batch, clock) -> dict:
+  """One measurement of every quantity with `clock`, plus the runner's counts of the stream."""
+  from gcnet import deploy  # pylint: disable=g-import-not-at-top
+  stages = [_stage_time(runner, i, stage_inputs, batch, clock) for i in range(len(stage_inputs))]
+  runner.reset_counts()
+  realized = deploy.time_stream(staged_run, inputs, batch, clock)
+  counts = {"bucket_calls": [dict(c) for c in runner.bucket_calls],
+            "samples": list(runner.samples), "calls": list(runner.calls)}
+  bucketed = sum(n * (stages[i] if size == batch else
+                      _stage_time(runner, i, stage_inputs, size, clock))
+                 for i, calls in enumerate(counts["bucket_calls"]) for size, n in calls.items())
+  return {"stages": stages, "realized": realized, "bucketed": bucketed / len(inputs),
+          "ungated": deploy.time_stream(ungated, inputs, batch, clock), "counts": counts}
+
+
+def _summary(rounds: list[dict], reach, batch) -> dict:
+  from gcnet import deploy  # pylint: disable=g-import-not-at-top
+  stages = [statistics.median(r["stages"][i] for r in rounds) for i in range(len(reach))]
+  med = {k: statistics.median(r[k] for r in rounds) for k in ("realized", "ungated", "bucketed")}
+  expected = deploy.expected_time(stages, reach, batch)
+  return {"stage_seconds_per_call": stages, "expected_s_per_sample": expected,
+          "bucketed_s_per_sample": med["bucketed"], "realized_s_per_sample": med["realized"],
+          "ungated_s_per_sample": med["ungated"],
+          "realized_over_expected": med["realized"] / expected,
+          "realized_over_bucketed": med["realized"] / med["bucketed"],
+          "expected_saving": med["ungated"] / expected,
+          "realized_saving": med["ungated"] / med["realized"],
+          "rounds": [{k: v for k, v in r.items() if k != "counts"} for r in rounds]}
 
 
 def measure_batch(staged, thetas, ungated, inputs, labels, batch, rounds, bucket_step) -> dict:
-  """All timings at one batch size (see the module docstring)."""
+  """All timings at one batch size, with the wall clock and with this process's CPU time."""
   import numpy as np  # pylint: disable=g-import-not-at-top
   from gcnet import deploy  # pylint: disable=g-import-not-at-top
   runner = deploy.StagedRunner(staged, thetas, max_batch=batch, bucket_step=bucket_step)
@@ -72,44 +107,35 @@ def measure_batch(staged, thetas, ungated, inputs, labels, batch, rounds, bucket
   stage_inputs = [inputs[:batch]]                    # stage i's input at batch b (no gating)
   for i in range(staged.num_gates):
     stage_inputs.append(staged.stage(i)(stage_inputs[-1])[0])
-  staged_run = lambda x: runner(x).predictions
+  if batch == 1:  # streaming: the runner's one-sample API (same computation, less bookkeeping)
+    staged_run = lambda x: runner.run_one(x[0])[0]
+  else:
+    staged_run = lambda x: runner(x).predictions
   deploy.time_stream(staged_run, inputs, batch)       # warm-up: compiles every bucket it meets
   deploy.time_stream(ungated, inputs, batch)
-  times = {"realized": [], "ungated": [], "stages": [], "bucketed": []}
-  for _ in range(rounds):
-    stage_s = [_stage_time(runner, i, stage_inputs, batch) for i in range(staged.num_gates + 1)]
-    times["stages"].append(stage_s)
-    runner.reset_counts()
-    times["realized"].append(deploy.time_stream(staged_run, inputs, batch))
-    counts = [dict(c) for c in runner.bucket_calls], list(runner.samples), list(runner.calls)
-    bucketed = sum(n * (stage_s[i] if size == batch else _stage_time(runner, i, stage_inputs, size))
-                   for i, calls in enumerate(counts[0]) for size, n in calls.items())
-    times["bucketed"].append(bucketed / num)
-    times["ungated"].append(deploy.time_stream(ungated, inputs, batch))
-  bucket_calls, samples, calls = counts
+  measured = {"wall": [], "cpu": []}
+  for _ in range(rounds):                            # interleaved: both clocks every round
+    for clock, results in measured.items():
+      results.append(_round(runner, staged_run, ungated, stage_inputs, inputs, batch, clock))
+  counts = measured["wall"][-1]["counts"]
+  samples = counts["samples"]
+  reach = [s / samples[0] for s in samples]
   out = runner(inputs)
   negative = labels == out.logits.shape[-1] - 1
-  reach = [s / samples[0] for s in samples]
-  stage_s = [statistics.median(t[i] for t in times["stages"]) for i in range(len(reach))]
-  med = {k: statistics.median(times[k]) for k in ("realized", "ungated", "bucketed")}
-  expected = deploy.expected_time(stage_s, reach, batch)
-  return {
+  result = {
       "batch_size": batch, "samples": num, "rounds": rounds,
       "stop_rate": float(np.mean(out.stopped_at[negative] < staged.num_gates)),
-      "pass_rate": reach[-1], "reach": reach,
-      "stage_seconds_per_call": dict(zip(staged.names, stage_s)),
-      "expected_s_per_sample": expected, "bucketed_s_per_sample": med["bucketed"],
-      "realized_s_per_sample": med["realized"], "ungated_s_per_sample": med["ungated"],
-      "realized_over_expected": med["realized"] / expected,
-      "realized_over_bucketed": med["realized"] / med["bucketed"],
-      "expected_saving": med["ungated"] / expected,
-      "realized_saving": med["ungated"] / med["realized"],
-      "stage_calls": dict(zip(staged.names, calls)), "stage_samples": dict(zip(staged.names, samples)),
+      "pass_rate": reach[-1], "reach": reach, "stages": list(staged.names),
+      "stage_calls": dict(zip(staged.names, counts["calls"])),
+      "stage_samples": dict(zip(staged.names, samples)),
       "bucket_calls": {n: {str(k): v for k, v in sorted(c.items())}
-                       for n, c in zip(staged.names, bucket_calls)},
+                       for n, c in zip(staged.names, counts["bucket_calls"])},
       "compiles": dict(zip(staged.names, runner.traces)),
-      "all_rounds": times,
   }
+  for clock, results in measured.items():
+    result[clock] = _summary(results, reach, batch)
+  result.update({k: v for k, v in result["wall"].items() if k != "rounds"})  # wall at top level
+  return result
 
 
 def run_benchmark(workdir, baseline_workdir="", batch_sizes=(1, 256), num_samples=2048,
@@ -152,13 +178,19 @@ def format_result(result: dict) -> str:
            f"FLOPs/sample (XLA, test): expected {f['expected_flops']['xla']:.4g} at stop rate "
            f"{f['stop_rate']:.3f}, pass rate {f['pass_rate']:.3f}; ungated "
            f"{f['ungated_flops']['xla']:.4g} -> {f['saving_ratio']['xla']:.2f}x",
-           f"{'batch':>6s}{'pass':>7s}{'expected us':>13s}{'bucketed us':>13s}{'realized us':>13s}"
+           f"{'clock':>5s}{'batch':>6s}{'pass':>7s}{'expected us':>13s}{'bucketed us':>13s}"
+           f"{'realized us':>13s}"
            f"{'ungated us':>12s}{'real/exp':>10s}{'saving exp':>12s}{'saving real':>13s}"]
-  for b in result["batches"]:
-    lines.append(f"{b['batch_size']:>6d}{b['pass_rate']:>7.3f}{b['expected_s_per_sample'] * 1e6:>13.2f}"
-                 f"{b['bucketed_s_per_sample'] * 1e6:>13.2f}{b['realized_s_per_sample'] * 1e6:>13.2f}"
-                 f"{b['ungated_s_per_sample'] * 1e6:>12.2f}{b['realized_over_expected']:>10.3f}"
-                 f"{b['expected_saving']:>11.2f}x{b['realized_saving']:>12.2f}x")
+  for clock in ("wall", "cpu"):
+    for b in result["batches"]:
+      c = b[clock]
+      lines.append(f"{clock:>5s}{b['batch_size']:>6d}{b['pass_rate']:>7.3f}"
+                   f"{c['expected_s_per_sample'] * 1e6:>13.2f}"
+                   f"{c['bucketed_s_per_sample'] * 1e6:>13.2f}"
+                   f"{c['realized_s_per_sample'] * 1e6:>13.2f}"
+                   f"{c['ungated_s_per_sample'] * 1e6:>12.2f}"
+                   f"{c['realized_over_expected']:>10.3f}{c['expected_saving']:>11.2f}x"
+                   f"{c['realized_saving']:>12.2f}x")
   return "\n".join(lines)
 
 

@@ -3,7 +3,8 @@
 Hard-routed staged inference of the codec already exists (`gcnet.models.codec.StagedCodec`,
 `gcnet.nn.run_staged`: each segment is decoded only by the decoder the switch chose, in
 power-of-two buckets); this file exposes the same three programs as pure functions for export and
-compute accounting, and composes them back (`compose`), which equals `model.apply` with hard routing.
+compute accounting, and composes them back (`compose`), which equals `model.apply` with hard
+routing.
 
     fns = codec_stage_fns(model, n_q=None)
     windows, heavy = fns["encoder_switch"](variables, wave)   # [B*S, W, D], bool [B*S]

@@ -1,5 +1,5 @@
-"""Deployment cost accounting: FLOPs and parameters per stage, bytes crossing each stage boundary, and
-expected cost per sample at given thresholds.
+"""Deployment cost accounting: FLOPs and parameters per stage, bytes crossing each stage boundary,
+and expected cost per sample at given thresholds.
 
 FLOPs and parameters come from `gcnet.eval.compute.stage_costs` (XLA and analytic counts); this file
 adds what a deployment needs on top:
@@ -23,7 +23,7 @@ def boundary_bytes(preds: dict, thetas, z_elements, bytes_per_value: int = 4) ->
   """Bytes of `z_i` that cross each stage boundary.
 
   Args:
-    preds: predictions (`gcnet.eval.collect_predictions`: "gate_probs" and "zero_fraction" `[N, G]`).
+    preds: predictions (`gcnet.eval.collect_predictions`: "gate_probs", "zero_fraction" `[N, G]`).
     thetas: scalar or `[G]` thresholds.
     z_elements: `[G]` elements of each `z_i` per sample.
   Returns:
@@ -87,4 +87,5 @@ def ungated_costs(config, num_classes: int, example) -> dict | None:
   """`stage_costs` of the same backbone without GC layers (`config.model.gated=False`), or None
   when the model config has no `gated` switch. Shapes only: nothing is trained or run."""
   from gcnet.eval import evaluate  # pylint: disable=g-import-not-at-top
-  return evaluate._ungated_costs(config, num_classes, np.asarray(example)[:1])  # pylint: disable=protected-access
+  example = np.asarray(example)[:1]
+  return evaluate._ungated_costs(config, num_classes, example)  # pylint: disable=protected-access

@@ -69,6 +69,7 @@ class StagedRunner:
     self._later = [None] + [jax.jit(self._traced(i, self._gather_then(staged.fns[i])))
                             for i in range(1, num_stages)]
     self._classes = None
+    self._arange_cache = {}
     # Where the back ran in the last call: original batch indices of each back call's samples.
     self.last_back_indices: list[np.ndarray] = []
 
@@ -117,35 +118,77 @@ class StagedRunner:
                           for f in dataclasses.fields(StagedOutput)))
 
   def _run_chunk(self, x: np.ndarray, offset: int) -> StagedOutput:
-    """Staged inference of one chunk of at most `max_batch` samples (see the module docstring)."""
+    """Staged inference of one chunk of at most `max_batch` samples (see the module docstring).
+
+    Written for few NumPy operations per call: at batch 1 (streaming) each one costs about as
+    much as a percent of a stage call.
+    """
     batch = len(x)
     size = self.buckets.pick(batch)
     if size > batch:
       x = np.concatenate([x, np.zeros((size - batch,) + x.shape[1:], x.dtype)], 0)
     probs = np.full((batch, self.num_gates), np.nan, np.float32)
     stopped_at = np.full((batch,), self.num_gates, np.int32)
-    alive = np.arange(batch)            # chunk indices of the samples still running
+    alive = None                        # chunk indices of the samples still running (None: all)
     self.samples[0] += batch
     out = self.run_stage(0, x)
     for gate in range(self.num_gates):
       z, prob = out
-      prob = np.asarray(prob)[:alive.size]
-      probs[alive, gate] = prob
+      n = batch if alive is None else alive.size
+      prob = np.asarray(prob)[:n]
       keep = prob >= self.thetas[gate]
-      stopped_at[alive[~keep]] = gate
-      alive = alive[keep]
-      if alive.size == 0:
+      if alive is None:
+        probs[:, gate] = prob
+      else:
+        probs[alive, gate] = prob
+      kept = int(np.count_nonzero(keep))
+      if kept < n:
+        rows = np.flatnonzero(keep)
+        everyone = np.arange(batch) if alive is None else alive
+        stopped_at[everyone[~keep]] = gate
+        alive = everyone[rows]
+      if kept == 0:
         break
-      self.samples[gate + 1] += alive.size
+      self.samples[gate + 1] += kept
       if gate + 1 == self.num_gates:
-        self.last_back_indices.append(alive + offset)
-      out = self.run_stage(gate + 1, z, self.buckets.pad_indices(np.flatnonzero(keep)))
+        self.last_back_indices.append(
+            np.arange(offset, offset + batch) if alive is None else alive + offset)
+      idx = self._all_rows(kept) if kept == n else self.buckets.pad_indices(rows)
+      out = self.run_stage(gate + 1, z, idx)
     logits = np.full((batch, self._num_classes(x)), np.nan, np.float32)
     predictions = np.full((batch,), logits.shape[-1] - 1, np.int32)
-    if alive.size:
+    if alive is None:
+      logits[:] = np.asarray(out)[:batch]
+      predictions[:] = np.argmax(logits, -1)
+    elif alive.size:
       logits[alive] = np.asarray(out)[:alive.size]
       predictions[alive] = np.argmax(logits[alive], -1)
     return StagedOutput(predictions, logits, probs, stopped_at)
+
+  def run_one(self, sample) -> tuple[int, int, np.ndarray | None]:
+    """Streaming inference of one sample (no batch axis): `(prediction, stopped_at, logits)`.
+
+    The same staged computation as `__call__` on a batch of one (and the same counters), with
+    the bookkeeping cut to a few host operations: `logits [K+1]` is None for a stopped sample.
+    """
+    sample = np.asarray(sample)[None]
+    self.samples[0] += 1
+    out = self.run_stage(0, sample)
+    for gate in range(self.num_gates):
+      z, prob = out
+      if np.asarray(prob)[0] < self.thetas[gate]:
+        return self._num_classes(sample) - 1, gate, None
+      self.samples[gate + 1] += 1
+      out = self.run_stage(gate + 1, z, self._all_rows(1))
+    logits = np.asarray(out)[0]
+    return int(np.argmax(logits)), self.num_gates, logits
+
+  def _all_rows(self, n: int) -> np.ndarray:
+    """`pad_indices(arange(n))`, cached: every row of `z` passed on (common at batch 1)."""
+    idx = self._arange_cache.get(n)
+    if idx is None:
+      idx = self._arange_cache[n] = self.buckets.pad_indices(np.arange(n))
+    return idx
 
   def _num_classes(self, x) -> int:
     """`K + 1`, from the shapes of the stages (abstract evaluation, once)."""

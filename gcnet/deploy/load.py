@@ -1,4 +1,4 @@
-"""Loading a trained run for deployment: its config, model and parameters from the latest checkpoint.
+"""Loading a trained run for deployment: config, model and parameters from the latest checkpoint.
 
     run = load_run("runs/fmnist_gc")            # or: config, model, params, dataset = load_run(...)
     logits = run.model.apply({"params": run.params}, images)
@@ -71,7 +71,7 @@ def load_config(workdir) -> mlc.ConfigDict:
 
 
 def checkpoint_steps(workdir) -> list[int]:
-  """Steps of the checkpoints in `workdir/checkpoints` (directories named by a number), ascending."""
+  """Steps of the checkpoints in `workdir/checkpoints` (directories named by numbers), ascending."""
   directory = epath.Path(workdir) / CHECKPOINT_DIR
   if not directory.exists():
     return []
@@ -118,7 +118,8 @@ def restore_params(workdir, step: int | None = None) -> tuple[dict, dict, int]:
     try:
       state = _restore_state(path)
     except Exception as e:  # pylint: disable=broad-except  (truncated, corrupt, missing files)
-      logging.warning("Checkpoint at step %d of %s could not be read (%s); trying the previous one.",
+      logging.warning("Checkpoint at step %d of %s could not be read (%s); trying the previous "
+                      "one.",
                       s, workdir, e)
       errors.append(f"step {s}: {type(e).__name__}: {e}")
       continue
@@ -129,7 +130,7 @@ def restore_params(workdir, step: int | None = None) -> tuple[dict, dict, int]:
 
 
 def num_classes_of(config, dataset=None) -> int | None:
-  """`K + 1` from the dataset, else from `config.data.positive_classes`; None for unlabelled data."""
+  """`K + 1` from the dataset, else `config.data.positive_classes`; None for unlabelled data."""
   if dataset is not None and hasattr(dataset, "num_classes"):
     return int(dataset.num_classes)
   positive = config.get("data", {}).get("positive_classes") if "data" in config else None

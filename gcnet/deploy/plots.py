@@ -11,7 +11,7 @@ import os
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  pylint: disable=g-import-not-at-top,wrong-import-position
+import matplotlib.pyplot as plt  # noqa: E402  pylint: disable=wrong-import-position
 
 RECALL_PNG = "threshold_sweep_recall.png"
 COMPUTE_PNG = "threshold_sweep_compute.png"

@@ -1,4 +1,4 @@
-"""Runs stages exported by `python -m gcnet.export` with jax and NumPy only (no gcnet, no model code).
+"""Runs stages exported by `python -m gcnet.export` with jax and NumPy only (no gcnet, no model).
 
 The exporter copies this file into the export directory as `run_stages.py`:
 

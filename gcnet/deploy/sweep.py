@@ -111,8 +111,9 @@ def to_markdown(result: dict, step: float = 0.0) -> str:
   """A Markdown report: the chosen operating point, then the sweep table (with `step > 0`, only
   the thetas `_shown` keeps; the CSV and JSON hold every row)."""
   c, u = result["chosen"], result["ungated"]
-  lines = [f"Operating point chosen on validation for positive recall >= {result['target_recall']:g}"
-           f" (theta = {', '.join(_fmt(t, '.4g') for t in c['thetas'])}), measured on test:", "",
+  thetas = ", ".join(_fmt(t, ".4g") for t in c["thetas"])
+  lines = [f"Operating point chosen on validation for positive recall >= "
+           f"{result['target_recall']:g} (theta = {thetas}), measured on test:", "",
            "| | stop rate | positive recall | pass rate | accuracy | expected FLOPs | saving |",
            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
            f"| chosen (test) | {_fmt(c['stop_rate'])} | {_fmt(c['positive_recall'])} | "

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -116,7 +117,7 @@ def test_codec_stages_compose_and_export(tmp_path):
   assert [s["name"] for s in manifest["stages"]] == ["encoder_switch", "heavy_decoder",
                                                      "light_decoder"]
   _, stages = load_exported(tmp_path)
-  fns = codec_stage_fns(model)
+  fns = {k: jax.jit(f) for k, f in codec_stage_fns(model).items()}
   windows, heavy = stages["encoder_switch"].call(wave)
   ref_windows, ref_heavy = fns["encoder_switch"](variables, wave)
   np.testing.assert_allclose(windows, ref_windows, rtol=1e-5, atol=1e-5)

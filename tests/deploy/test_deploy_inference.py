@@ -92,3 +92,20 @@ def test_empty_batch_is_an_error(gc_model):
   model, params, images = gc_model
   with pytest.raises(ValueError, match="empty"):
     StagedRunner(StagedModel(model, params), 0.5)(images[:0])
+
+
+def test_run_one_streams_the_same_computation(gc_model):
+  model, params, images = gc_model
+  runner = StagedRunner(StagedModel(model, params), 0.0, max_batch=1)
+  runner.thetas[:] = np.median(runner(images[:12]).gate_probs)
+  batched = runner(images[:12])
+  runner.reset_counts()
+  results = [runner.run_one(image) for image in images[:12]]
+  np.testing.assert_array_equal([r[0] for r in results], batched.predictions)
+  np.testing.assert_array_equal([r[1] for r in results], batched.stopped_at)
+  passed = batched.stopped_at == 1
+  assert 0 < passed.sum() < 12
+  assert runner.calls == [12, int(passed.sum())] and runner.samples == runner.calls
+  assert all(r[2] is None for r, p in zip(results, passed) if not p)
+  np.testing.assert_array_equal(np.stack([r[2] for r, p in zip(results, passed) if p]),
+                                batched.logits[passed])

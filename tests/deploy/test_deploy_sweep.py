@@ -7,7 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from gcnet.deploy import boundary_bytes, expected_time, threshold_sweep, to_csv, to_json, to_markdown
+from gcnet.deploy import (boundary_bytes, expected_time, threshold_sweep, to_csv, to_json,
+                          to_markdown)
 from gcnet.deploy import sweep as sweep_lib
 
 # K = 2 positive classes (labels 0, 1) and background 2.
