@@ -62,8 +62,11 @@ def image_model_config(gated: bool) -> mlc.ConfigDict:
   model.gated = gated
   model.gc_after = (0,)
   model.gc = mlc.ConfigDict(dict(compress=True, two_sided=False, pooling="mean",
-                                 gate_hidden=0, init_threshold=0.05))
+                                 gate_hidden=0, init_threshold=0.05, gate_input="z"))
   model.dtype = "float32"
+  # How convs and pooling are computed, never the parameters: "auto" ("cpu" forms on the CPU
+  # backend, XLA's own elsewhere), "cpu" or "xla" (see gcnet/models/conv_cpu.py).
+  model.conv_impl = "auto"
   return model
 
 

@@ -18,7 +18,7 @@ def get_config(arg: str = "") -> mlc.ConfigDict:
   # of negatives at 99% recall (docs/results/fashion_mnist.md).
   config.model.gc.pooling = "meanmax"
   config.model.gc.gate_hidden = 32
-  config.loss.terms = {"gate_bce": 3.0, "compression_l1": 2.0}
+  config.loss.terms = {"gate_bce": 3.0, "compression_l1": 2.0, "compression_hoyer": 0.0}
   config.loss.gate_positive_weight = 3.0
   config.train.num_steps = 4000
   config.train.batch_size = 128

@@ -24,6 +24,8 @@ class GatedCompression(nn.Module):
     pooling: "mean", "max" or "meanmax" global pooling for the gate.
     gate_hidden: width of a hidden ReLU layer in the gate (0: a linear gate).
     init_threshold: initial threshold t = softplus(t_raw) of every channel.
+    gate_input: "z" pools the compressed activation (the formulation's gate); "h" pools the layer's
+      input, so that strong compression does not starve the gate (the back still sees only z).
   """
 
   compress: bool = True
@@ -31,6 +33,7 @@ class GatedCompression(nn.Module):
   pooling: str = "mean"
   gate_hidden: int = 0
   init_threshold: float = 0.05
+  gate_input: str = "z"
 
   @nn.compact
   def __call__(self, h: jax.Array) -> tuple[jax.Array, jax.Array]:
@@ -44,7 +47,9 @@ class GatedCompression(nn.Module):
       z = ops.soft_threshold(h, scale, jax.nn.softplus(raw_threshold), two_sided=self.two_sided)
     else:
       z = jnp.asarray(h, jnp.float32)
-    features = ops.global_pool(z, self.pooling)
+    if self.gate_input not in ("z", "h"):
+      raise ValueError(f"gate_input={self.gate_input!r}; use 'z' or 'h'.")
+    features = ops.global_pool(z if self.gate_input == "z" else h, self.pooling)
     if self.gate_hidden:
       features = nn.relu(nn.Dense(self.gate_hidden, name="gate_hidden")(features))
     logits = nn.Dense(1, name="gate_out")(features)[..., 0]

@@ -96,6 +96,8 @@ def classification_objective(logits: jax.Array, collections: dict, batch: dict, 
   loss = task
   metrics = {"task_loss": task, "accuracy": jnp.mean(jnp.argmax(logits, -1) == labels)}
   for name, weight in loss_config.terms.items():
+    if weight == 0:  # Listed so that flags can turn it on; off terms need no statistics.
+      continue
     value = TERMS[name](ctx)
     metrics[f"term/{name}"] = value
     loss = loss + weight * value

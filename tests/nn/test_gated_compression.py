@@ -79,3 +79,23 @@ def test_gate_only_mode_keeps_activation():
   np.testing.assert_allclose(z, h)
   assert "scale" not in variables["params"] and "gate_hidden" in variables["params"]
   assert variables["params"]["gate_hidden"]["kernel"].shape == (8, 8)  # meanmax doubles features
+
+
+def test_gate_input_h_sees_entries_that_compression_zeroed():
+  h = jnp.array([[[0.01], [0.02], [2.0]]])  # [B=1, T=3, C=1]; the first two fall below threshold.
+
+  def prob(h, gate_input):
+    layer = GatedCompression(init_threshold=0.5, gate_input=gate_input)
+    variables = layer.init(jax.random.key(0), h)
+    (_, p), _ = layer.apply(variables, h, mutable=["gate"])
+    return p[0]
+
+  grad_z = jax.grad(lambda x: prob(x, "z"))(h)
+  grad_h = jax.grad(lambda x: prob(x, "h"))(h)
+  np.testing.assert_array_equal(grad_z[0, :2], 0.0)  # z is exactly zero there: no signal.
+  assert np.all(np.abs(grad_h[0, :2]) > 0)
+
+
+def test_gate_input_rejects_unknown_value():
+  with np.testing.assert_raises_regex(ValueError, "gate_input='x'"):
+    GatedCompression(gate_input="x").init(jax.random.key(0), jnp.ones((1, 2, 3)))
