@@ -64,6 +64,9 @@ def code_file(workdir: str, input_path: str, output_path: str, report_path: str 
 
 def main(argv):
   from absl import flags  # pylint: disable=g-import-not-at-top
+  from absl import logging  # pylint: disable=g-import-not-at-top
+  if not flags.FLAGS["verbosity"].present:
+    logging.set_verbosity(logging.WARNING)  # Orbax logs every restore at INFO.
   if len(argv) > 1:
     raise ValueError(f"Unexpected arguments: {argv[1:]}")
   f = flags.FLAGS

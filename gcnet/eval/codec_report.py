@@ -1,6 +1,8 @@
 """End-of-training report of a codec run: quality, routing, compute, bitrate and decode time.
 
-    python -m gcnet.eval.codec_report --workdir=RUN     # (re)writes RUN/report.json
+    python -m gcnet.eval.codec_report --workdir=RUN [--max_seconds=60] [--baseline_workdir=HEAVY]
+    # (re)writes RUN/report.json from the latest checkpoint
+    python -m gcnet.eval.codec_report --summary=RUN1,RUN2,... [--plot=quality.png]
 
 On `config.eval.split` (the speaker-held-out test set by default), in crops of
 `config.data.eval_crop_seconds`:
@@ -36,16 +38,18 @@ REPORT_FILE = "report.json"
 ACTIVE_DB = -45.0
 
 
-def load_run(workdir) -> tuple[mlc.ConfigDict, object, dict, int]:
-  """`(config, model, variables {"params", "quantizer"}, step)` of a codec run's latest checkpoint."""
+def load_run(workdir, step: int | None = None) -> tuple[mlc.ConfigDict, object, dict, int]:
+  """`(config, model, variables {"params", "quantizer"}, step)` of a codec run's checkpoint at
+  `step` (default: the latest)."""
   workdir = epath.Path(workdir)
   config = mlc.ConfigDict(json.loads((workdir / "config.json").read_text()))
   model = models.build(config.model, 0)
   manager = ocp.CheckpointManager(workdir / "checkpoints",
                                   item_handlers={"state": ocp.StandardCheckpointHandler()})
-  step = manager.latest_step()
-  if step is None:
-    raise FileNotFoundError(f"No checkpoint in {workdir / 'checkpoints'}.")
+  step = manager.latest_step() if step is None else step
+  if step is None or step not in manager.all_steps():
+    raise FileNotFoundError(f"No checkpoint (step {step}) in {workdir / 'checkpoints'}; steps: "
+                            f"{list(manager.all_steps())}.")
   state = manager.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore()))["state"]
   manager.close()
   variables = {"params": state["params"], "quantizer": state["model_state"]["quantizer"]}
@@ -214,28 +218,78 @@ def format_report(r: dict) -> str:
   return "\n".join(lines)
 
 
-def write_codec_report(config, workdir, model, params, model_state, dataset, step) -> dict:
+def write_codec_report(config, workdir, model, params, model_state, dataset, step,
+                       report_file: str = REPORT_FILE) -> dict:
   """Evaluates the final codec and writes `workdir/report.json` (process 0)."""
   variables = jax.tree.map(np.asarray, {"params": params,
                                         "quantizer": model_state["quantizer"]})
   report = codec_report(config, model, variables, dataset, step)
   if jax.process_index() == 0:
-    (epath.Path(workdir) / REPORT_FILE).write_text(json.dumps(report, indent=2, sort_keys=True))
+    (epath.Path(workdir) / report_file).write_text(json.dumps(report, indent=2, sort_keys=True))
     print(format_report(report), flush=True)
   return report
+
+
+def summarize(workdirs, plot_path: str = "") -> str:
+  """A markdown table of the runs' reports; with `plot_path`, a PNG of quality vs light fraction."""
+  rows, points = [], []
+  head = ("| run | light fraction | SI-SDR dB | mel distance | PESQ | decoder time vs heavy-only |\n"
+          "| --- | --- | --- | --- | --- | --- |")
+  for w in workdirs:  # A workdir (its report.json) or a report file.
+    path = epath.Path(w) if str(w).endswith(".json") else epath.Path(w) / REPORT_FILE
+    r = json.loads(path.read_text())
+    q, t = r["quality"]["codec"], r["decode_time"]
+    light = r["quality"]["light_fraction"]
+    time_cut = (f"{100 * t['decoder_reduction']:.1f}% less" if "decoder_reduction" in t else "-")
+    rows.append(f"| {r['variant']} (step {r['step']}) | {light:.3f} | {q['si_sdr']:.2f} | "
+                f"{q['mel_distance']:.3f} | {q.get('pesq', float('nan')):.2f} | {time_cut} |")
+    points.append((r["variant"], light, q["mel_distance"], q.get("pesq", float("nan"))))
+  if plot_path:
+    import matplotlib  # pylint: disable=g-import-not-at-top
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
+    for ax, i, label in ((axes[0], 2, "mel distance (lower is better)"),
+                         (axes[1], 3, "PESQ narrow-band (higher is better)")):
+      for p in points:
+        ax.scatter(p[1], p[i], color="C0" if p[0].startswith("dsl") else "C1")
+        ax.annotate(p[0], (p[1], p[i]), fontsize=8, xytext=(3, 3), textcoords="offset points")
+      ax.set_xlabel("light fraction (test segments)")
+      ax.set_ylabel(label)
+      ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(plot_path, dpi=120)
+  return "\n".join([head] + rows)
 
 
 def main(argv):
   del argv
   from absl import flags  # pylint: disable=g-import-not-at-top
+  from absl import logging  # pylint: disable=g-import-not-at-top
+  if not flags.FLAGS["verbosity"].present:
+    logging.set_verbosity(logging.WARNING)  # Orbax logs every restore at INFO.
+  if flags.FLAGS.summary:
+    print(summarize(flags.FLAGS.summary.split(","), flags.FLAGS.plot))
+    return
   workdir = flags.FLAGS.workdir
-  config, model, variables, step = load_run(workdir)
+  config, model, variables, step = load_run(workdir, flags.FLAGS.step)
+  for name in ("max_seconds", "timing_seconds", "baseline_workdir"):
+    value = getattr(flags.FLAGS, name)
+    if value not in (None, ""):
+      config.eval[name] = value
   dataset = data_lib.get_dataset(config.data)
-  write_codec_report(config, workdir, model, variables["params"], variables, dataset, step)
+  write_codec_report(config, workdir, model, variables["params"], variables, dataset, step,
+                     flags.FLAGS.report_file)
 
 
 if __name__ == "__main__":
   from absl import app, flags  # pylint: disable=g-import-not-at-top,g-multiple-import
   flags.DEFINE_string("workdir", None, "A codec run's workdir.")
-  flags.mark_flag_as_required("workdir")
+  flags.DEFINE_integer("step", None, "Checkpoint step to evaluate (default: the latest).")
+  flags.DEFINE_float("max_seconds", None, "Override config.eval.max_seconds (0: whole split).")
+  flags.DEFINE_float("timing_seconds", None, "Override config.eval.timing_seconds.")
+  flags.DEFINE_string("baseline_workdir", "", "A heavy-only run's workdir to compare against.")
+  flags.DEFINE_string("report_file", REPORT_FILE, "File name of the report in the workdir.")
+  flags.DEFINE_string("summary", "", "Comma-separated workdirs or report files: print a table.")
+  flags.DEFINE_string("plot", "", "With --summary: write a PNG of quality vs light fraction.")
   app.run(main)

@@ -1,0 +1,103 @@
+"""The codec trained through gcnet.train.loop (tiny, a few steps), its report, and the gcnet.codec CLI."""
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+import jax
+import numpy as np
+import pytest
+import soundfile
+
+from codec_data_testutil import tone, write_fsdd_like
+from gcnet.eval import codec_report
+from gcnet.train import loop
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+  """A tiny DSL codec trained for 3 steps on generated FSDD-style clips: `(workdir, report)`."""
+  from experiments import codec_dsl  # pylint: disable=g-import-not-at-top
+  root = tmp_path_factory.mktemp("codec_run")
+  write_fsdd_like(str(root / "fsdd"))
+  config = codec_dsl.get_config("dsl_budget0.3,runlocal")
+  config.data.source_dir = str(root / "fsdd")
+  config.data.test_speakers = ("carol",)
+  config.data.validation_speakers = ("dave",)
+  config.data.background_dirs = ("",)
+  config.train.num_steps = 3
+  config.train.batch_size = 4
+  config.mesh.data = 1  # One of the 8 simulated devices: a smaller compile.
+  config.train.log_every_steps = 1
+  config.eval.batch_size = 4
+  config.eval.max_seconds = 2.0
+  config.eval.timing_seconds = 0.5
+  # rbg keys compile much faster than threefry on CPU (init and k-means draws).
+  previous = jax.config.jax_default_prng_impl
+  jax.config.update("jax_default_prng_impl", "rbg")
+  try:
+    report = loop.train_and_evaluate(config, str(root / "work"))
+  finally:
+    jax.config.update("jax_default_prng_impl", previous)
+  return str(root / "work"), report
+
+
+def test_codec_trains_through_the_loop_and_reports(trained_run):
+  workdir, report = trained_run
+  assert json.loads(open(os.path.join(workdir, "report.json")).read()) == json.loads(
+      json.dumps(report))
+  lines = [json.loads(l) for l in open(os.path.join(workdir, "metrics.jsonl"))]
+  train = [l for l in lines if "term/mel" in str(l)]
+  assert len(train) == 3, lines
+  flat = json.dumps(train[-1])
+  for key in ("term/mel", "term/waveform_l1", "term/commitment", "term/routing_entropy",
+              "term/routing_budget", "light_fraction", "si_sdr"):
+    assert key in flat, key
+  q = report["quality"]
+  assert report["pathway"] == "dsl" and report["split"] == "test"
+  assert 0.0 <= q["light_fraction"] <= 1.0 and q["segments"] > 0
+  for variant in ("codec", "forced_heavy", "forced_light"):
+    assert np.isfinite(q[variant]["si_sdr"]) and q[variant]["mel_distance"] > 0
+  # Tiny codec: 4 quantizers x log2(32) bits x 8000 / 40 frames/s.
+  assert report["bitrate_bps"] == pytest.approx(4 * 5 * 200)
+  c = report["compute"]
+  assert c["ratio"]["params"] > 1 and c["ratio"]["flops"] > 1
+  assert c["heavy"]["params"] > c["light"]["params"] > 0
+  assert c["expected_flops_per_s"] <= c["heavy_only_flops_per_s"]
+  t = report["decode_time"]
+  assert t["decoder_dsl_s"] > 0 and t["decoder_heavy_only_s"] > 0
+  # The quantizer's EMA state went through TrainState.model_state into the checkpoint.
+  _, model, variables, step = codec_report.load_run(workdir)
+  assert step == 3 and model.pathway == "dsl"
+  assert bool(variables["quantizer"]["quantizer"]["initialized"])
+
+
+def test_codec_cli_codes_a_wav_of_another_rate(trained_run, tmp_path):
+  workdir, _ = trained_run
+  rate = 16000
+  wave = np.concatenate([tone(0.3, rate, 220), np.zeros(rate // 4, np.float32),
+                         tone(0.2, rate, 330)])
+  src, dst, rep = (str(tmp_path / n) for n in ("in.wav", "out.wav", "r.json"))
+  soundfile.write(src, wave, rate)
+  env = dict(os.environ, PYTHONPATH=REPO, JAX_PLATFORMS="cpu", JAX_DEFAULT_PRNG_IMPL="rbg")
+  run = subprocess.run([sys.executable, "-m", "gcnet.codec", f"--workdir={workdir}",
+                        f"--input={src}", f"--output={dst}", f"--report={rep}"],
+                       capture_output=True, text=True, env=env, cwd=REPO, timeout=600)
+  assert run.returncode == 0, run.stderr[-3000:]
+  assert "light fraction" in run.stdout
+  out, out_rate = soundfile.read(dst)
+  assert out_rate == rate and out.shape == wave.shape
+  r = json.load(open(rep))
+  assert r["input_sample_rate"] == rate and r["codec_sample_rate"] == 8000
+  # Segments of 160 samples at 8 kHz over the resampled input.
+  assert len(r["routes"]) == math.ceil(wave.size / 2 / 160)
+  assert r["light_fraction"] == pytest.approx(np.mean([x == "light" for x in r["routes"]]))
+  assert np.isfinite(r["si_sdr"]) and r["mel_distance"] > 0
+  with pytest.raises(subprocess.CalledProcessError):
+    subprocess.run([sys.executable, "-m", "gcnet.codec", f"--workdir={tmp_path}",
+                    f"--input={src}", f"--output={dst}"], check=True, capture_output=True,
+                   env=env, cwd=REPO, timeout=600)
