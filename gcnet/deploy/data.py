@@ -13,13 +13,16 @@ def _dataset(run: LoadedRun):
 
 
 def split_inputs(run: LoadedRun, split: str = "test", num: int | None = None) -> dict:
-  """The first `num` examples of `split` (all when None): {"inputs" `[n, ...]`, "label" `[n]`}."""
+  """The first `num` examples of `split` (all when None): {"inputs" `[n, ...]`, "label" `[n]`}
+  ("label" only for labelled data)."""
   source = _dataset(run).source(split)
   n = len(source) if num is None else min(int(num), len(source))
   examples = source.__getitems__(range(n)) if hasattr(source, "__getitems__") else [
       source[i] for i in range(n)]
-  return {"inputs": np.stack([e["inputs"] for e in examples]),
-          "label": np.asarray([e["label"] for e in examples], np.int32)}
+  out = {"inputs": np.stack([e["inputs"] for e in examples])}
+  if examples and "label" in examples[0]:
+    out["label"] = np.asarray([e["label"] for e in examples], np.int32)
+  return out
 
 
 def split_predictions(run: LoadedRun, split: str, batch_size: int | None = None) -> dict:

@@ -3,12 +3,13 @@
 The exporter copies this file into the export directory as `run_stages.py`:
 
     python DIR/run_stages.py DIR --check            # reruns example.npz, exit 1 on any mismatch
-    python DIR/run_stages.py DIR --inputs=x.npy --output=pred.npy   # gated inference ("gc" kind)
+    python DIR/run_stages.py DIR --inputs=x.npy --output=out.npz   # gated inference / decoding
 
 From Python (after putting DIR on sys.path, or copying the file):
 
     manifest, stages = load(DIR)
     result = run_gc(manifest, stages, images)   # predictions, stopped_at, logits of the passed
+    result = run_codec(manifest, stages, wave)  # a "dsl_codec" export: recon, heavy routes
 
 This file must not import gcnet: it is the proof that the exported programs stand alone.
 """
@@ -90,6 +91,30 @@ def run_gc(manifest: dict, stages: dict, inputs) -> dict:
           "gate_probs": probs}
 
 
+def run_codec(manifest: dict, stages: dict, wave) -> dict:
+  """Hard-routed decoding ("dsl_codec" export): each segment runs only the decoder it is routed to.
+
+  Args:
+    manifest, stages: from `load`.
+    wave: float32 `[B, T]` with `T` the exported length.
+  Returns:
+    dict: "recon" float32 `[B, T]`, "heavy" bool `[B, S]` (the route of each segment).
+  """
+  wave = np.asarray(wave, np.float32)
+  windows, heavy = _outputs(stages["encoder_switch"], wave, manifest["batch_dim"])
+  heavy = heavy.astype(bool)
+  out = None
+  for name, rows in (("heavy_decoder", np.flatnonzero(heavy)),
+                     ("light_decoder", np.flatnonzero(~heavy))):
+    if rows.size:
+      y = _outputs(stages[name], windows[rows], manifest["batch_dim"])[0]
+      if out is None:
+        out = np.zeros((windows.shape[0],) + y.shape[1:], y.dtype)
+      out[rows] = y
+  batch = wave.shape[0]
+  return {"recon": out.reshape(batch, -1)[:, :wave.shape[1]], "heavy": heavy.reshape(batch, -1)}
+
+
 def check(directory: str) -> dict:
   """Reruns every stage on its input in `example.npz`; returns `{key: max abs difference}`."""
   manifest, stages = load(directory)
@@ -110,7 +135,7 @@ def main(argv=None) -> int:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("directory")
   parser.add_argument("--check", action="store_true", help="rerun example.npz and compare")
-  parser.add_argument("--inputs", help=".npy inputs for gated inference (kind 'gc')")
+  parser.add_argument("--inputs", help=".npy inputs: gated inference ('gc') or decoding (codec)")
   parser.add_argument("--output", help=".npz to write the inference results to")
   args = parser.parse_args(argv)
   status = 0
@@ -122,10 +147,13 @@ def main(argv=None) -> int:
     print("identical" if not status else "MISMATCH", f"(jax {jax.__version__})")
   if args.inputs:
     manifest, stages = load(args.directory)
-    result = run_gc(manifest, stages, np.load(args.inputs))
+    run = run_codec if manifest["kind"] == "dsl_codec" else run_gc
+    result = run(manifest, stages, np.load(args.inputs))
     if args.output:
       np.savez(args.output, **result)
-    print("predictions:", result["predictions"].tolist())
+    print({k: v.shape for k, v in result.items()})
+    if "predictions" in result:
+      print("predictions:", result["predictions"].tolist())
   return status
 
 

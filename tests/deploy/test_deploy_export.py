@@ -122,6 +122,9 @@ def test_codec_stages_compose_and_export(tmp_path):
   ref_windows, ref_heavy = fns["encoder_switch"](variables, wave)
   np.testing.assert_allclose(windows, ref_windows, rtol=1e-5, atol=1e-5)
   np.testing.assert_array_equal(heavy, ref_heavy)
+  decoded = standalone.run_codec(manifest, stages, wave)   # hard routing with the exported stages
+  np.testing.assert_allclose(decoded["recon"], recon, rtol=1e-4, atol=1e-5)
+  np.testing.assert_array_equal(decoded["heavy"].reshape(-1), np.asarray(ref_heavy))
   for name in ("heavy_decoder", "light_decoder"):
     np.testing.assert_allclose(stages[name].call(np.asarray(windows[:3])),
                                fns[name](variables, ref_windows[:3]), rtol=1e-4, atol=1e-5)
