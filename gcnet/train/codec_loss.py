@@ -1,7 +1,7 @@
 """The codec objective (no labels): reconstruction, commitment, routing and adversarial terms.
 
 Selected with `config.loss.task = "codec"`. Every term is looked up by name in `config.loss.terms`
-(name -> weight) and is unweighted in the metrics:
+(name -> weight; weight 0 turns a term off) and is unweighted in the metrics:
 
     loss = sum_name weight[name] * term[name]
 
@@ -35,11 +35,11 @@ _SOWN = ("gate", "codebook")
 
 def check_codec_terms(loss_config, model) -> None:
   """Raises ValueError for unknown terms or terms the model cannot provide."""
-  terms = set(loss_config.terms)
-  unknown = sorted(terms - set(CODEC_TERMS))
+  unknown = sorted(set(loss_config.terms) - set(CODEC_TERMS))
   if unknown:
     raise ValueError(f"Unknown codec loss terms {unknown} in config.loss.terms; codec terms: "
                      f"{list(CODEC_TERMS)}.")
+  terms = {k for k, w in loss_config.terms.items() if w != 0}
   routing = sorted(terms & set(ROUTING_TERMS))
   if routing and getattr(model, "pathway", "dsl") != "dsl":
     raise ValueError(f"Loss terms {routing} need the statistics of a Dynamic Switch layer, but "
@@ -74,6 +74,8 @@ def codec_objective(out: dict, collections: dict, batch: dict, loss_config, samp
   adv = None
   metrics, loss = {}, jnp.float32(0.0)
   for name, weight in loss_config.terms.items():
+    if weight == 0:  # Listed so that flags can turn it on; off terms need no statistics.
+      continue
     if name == "mel":
       value = codec_losses.multiscale_mel_loss(
           target, recon, sample_rate, tuple(loss_config.mel_scales),
@@ -114,7 +116,7 @@ def make_codec_loss_fn(model, config):
   """
   check_codec_terms(config.loss, model)
   sample_rate = int(model.sample_rate)
-  adversarial_used = bool(set(config.loss.terms) & set(ADVERSARIAL_TERMS))
+  adversarial_used = any(w != 0 for k, w in config.loss.terms.items() if k in ADVERSARIAL_TERMS)
 
   def loss_fn(params, model_state, batch, rng):
     carried = {k: v for k, v in model_state.items() if k not in _SOWN}

@@ -56,6 +56,8 @@ def test_routing_terms_without_switch_stats_are_clear_errors(tiny_codec, tiny_ou
   config = mlc.ConfigDict(dict(loss=cfg, model=dict(adversarial=False)))
   with pytest.raises(ValueError, match=r"pathway='heavy'.*routing"):
     make_loss_fn(heavy, config, 0)
+  config.loss.terms = {"mel": 1.0, "routing_budget": 0.0}  # Weight 0: off, needs no switch.
+  make_loss_fn(heavy, config, 0)
   config.loss.terms = {"mel": 1.0, "adv_generator": 1.0}
   with pytest.raises(ValueError, match="adversarial=True"):
     make_loss_fn(tiny_codec[0], config, 0)
