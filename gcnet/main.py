@@ -7,6 +7,8 @@
 Restarting the same command resumes from the latest checkpoint in --workdir.
 """
 
+import sys
+
 from absl import app
 from absl import flags
 from absl import logging
@@ -17,6 +19,37 @@ flags.DEFINE_string("workdir", None, "Directory for checkpoints, metrics and the
 flags.DEFINE_integer("stop_after", None, "Run at most this many steps in this job, then checkpoint "
                      "and exit (rerun to continue); the schedule still follows num_steps.")
 flags.mark_flags_as_required(["config", "workdir"])
+
+
+def parse_flags(argv):
+  """absl's parser, with a one-line error for a misspelt `--config.` key instead of a traceback."""
+  try:
+    return app.parse_flags_with_usage(argv)
+  except (AttributeError, KeyError) as e:
+    message = _unknown_config_key(e, argv)
+    if message is None:
+      raise
+    sys.stderr.write(f"FATAL Flags parsing error: {message}\n")
+    sys.exit(1)
+
+
+def _unknown_config_key(error, argv) -> str | None:
+  """The message for an override of a key the locked config lacks, or None for other errors."""
+  key_error = error
+  while key_error is not None and not isinstance(key_error, KeyError):
+    key_error = key_error.__cause__ or key_error.__context__
+  if key_error is None or not key_error.args:
+    return None
+  detail = str(key_error.args[0]).splitlines()
+  key = detail[0].strip("'\"")
+  overrides = [a.split("=", 1)[0] for a in argv if a.startswith("--config.")]
+  bad = [o for o in overrides if key in o[len("--config."):].split(".")]
+  if not bad:
+    return None
+  hint = " ".join(detail[1:]).strip()
+  return (f"unknown config key in {bad[0]}: the config has no key {key!r}. "
+          f"{hint + ' ' if hint else ''}Config keys are locked so that a misspelt override is an "
+          "error: fix the spelling (the experiment's config file lists the keys).")
 
 
 def main(argv):
@@ -31,4 +64,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  app.run(main, flags_parser=parse_flags)

@@ -14,6 +14,28 @@ import numpy as np
 from scipy import signal
 
 
+# Sample rates a config may ask for: 1 kHz (far below speech's needs) to 192 kHz (studio audio).
+MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 1000, 192000
+SKIP_CORRUPT_FIX = ("fix: replace or delete the file, or set --config.data.skip_corrupt=True to skip "
+                    "unreadable files (they are counted and logged)")
+
+
+def check_sample_rate(rate, key: str = "config.data.sample_rate") -> int:
+  """Returns `rate` as an int, or raises a ValueError naming `key` and the fix.
+
+  Clips recorded at any rate are resampled to it; the configured rate itself must be a whole number
+  of Hz in [MIN_SAMPLE_RATE, MAX_SAMPLE_RATE].
+  """
+  ok = (not isinstance(rate, bool) and isinstance(rate, (int, float, np.integer, np.floating))
+        and float(rate).is_integer() and MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE)
+  if not ok:
+    raise ValueError(
+        f"{key}={rate!r} is not a usable audio sample rate: it must be a whole number of Hz from "
+        f"{MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE} (recordings at other rates are resampled to it). "
+        f"Fix: e.g. --{key}=8000 (FSDD's rate) or --{key}=16000.")
+  return int(rate)
+
+
 class AudioReadError(ValueError):
   """An audio file that cannot be read or holds no usable signal; the message names the file."""
 
@@ -71,8 +93,8 @@ def read_many(paths: Iterable[str], sample_rate: int | None, skip_corrupt: bool 
               what: str = "audio files") -> tuple[list[tuple[str, np.ndarray]], list[str]]:
   """Reads files in order; returns `([(path, wave)], skipped paths)`.
 
-  With `skip_corrupt=False` the first unreadable file raises `AudioReadError`; otherwise it is
-  skipped, counted and the count logged as a warning.
+  With `skip_corrupt=False` the first unreadable file raises `AudioReadError` (saying how to fix
+  it); otherwise it is skipped, counted and the count logged as a warning.
   """
   good, skipped = [], []
   for path in paths:
@@ -80,7 +102,7 @@ def read_many(paths: Iterable[str], sample_rate: int | None, skip_corrupt: bool 
       wave, _ = read_audio(path, sample_rate)
     except AudioReadError as e:
       if not skip_corrupt:
-        raise
+        raise AudioReadError(e.path, f"{e.reason}; {SKIP_CORRUPT_FIX}") from e
       logging.warning("%s", e)
       skipped.append(path)
       continue

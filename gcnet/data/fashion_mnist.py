@@ -49,6 +49,8 @@ def find_source_files(directory: str) -> dict[str, str]:
   Raises:
     DatasetNotFoundError: naming the directory and the missing files.
   """
+  if not os.path.isdir(directory):
+    raise DatasetNotFoundError(missing_files_message(f"the directory {directory} does not exist"))
   found, missing = {}, []
   for pair in FILES.values():
     for name in pair:
@@ -69,8 +71,18 @@ def load_split(images_path: str, labels_path: str) -> tuple[np.ndarray, np.ndarr
   Returns:
     `(images uint8 [N, 28, 28], labels uint8 [N])`.
   Raises:
-    idx.IdxError: naming the file, for corrupt files or ones that are not Fashion-MNIST.
+    idx.IdxError: naming the file and the fix, for corrupt files or ones that are not Fashion-MNIST.
   """
+  try:
+    return _load_split(images_path, labels_path)
+  except idx.IdxError as e:
+    raise idx.IdxError(
+        f"{e} Fix: replace the file with the official one (`apt-get install --reinstall "
+        f"dataset-fashion-mnist`, or download it again from {DOWNLOAD_URL}), or point "
+        "--config.data.source_dir at a directory of intact files.") from e
+
+
+def _load_split(images_path: str, labels_path: str) -> tuple[np.ndarray, np.ndarray]:
   images, labels = idx.read_idx(images_path), idx.read_idx(labels_path)
   if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE[:2]:
     raise idx.IdxError(f"{images_path}: expected uint8 images [N, 28, 28]; got {images.dtype} "

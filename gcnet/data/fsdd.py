@@ -107,7 +107,9 @@ class FsddBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
       directory = found[0]
     paths = audio_io.list_audio_files(directory, (".wav",))
     if not paths:
-      raise FileNotFoundError(f"No WAV files in the FSDD source directory {directory}.")
+      raise FileNotFoundError(
+          f"No WAV files in the FSDD source directory {directory}. Fix: put the FSDD recordings "
+          "({digit}_{speaker}_{index}.wav) there, or point --config.data.source_dir at them.")
     named, bad_names = [], []
     for p in paths:
       try:
@@ -217,6 +219,13 @@ def _stratified_carve(clips, pool: np.ndarray, fraction: float, seed: int) -> np
 @registry.register_dataset("fsdd")
 def fsdd(data_config) -> kws_dataset.KwsDataset:
   """The gcnet dataset "fsdd": keyword windows of FSDD digits plus background (see module doc)."""
+  audio_io.check_sample_rate(data_config.sample_rate)
+  if data_config.source_dir and not os.path.isdir(data_config.source_dir):
+    raise FileNotFoundError(
+        f"config.data.source_dir={data_config.source_dir!r} does not exist or is not a directory. "
+        "Fix: point --config.data.source_dir at a directory of FSDD recordings named "
+        "{digit}_{speaker}_{index}.wav (e.g. ../shared/data/fsdd/recordings), or set it to '' "
+        "for the default location.")
   source_dir = data_config.source_dir or default_source_dir()
   if not source_dir and not _online():
     raise FileNotFoundError(

@@ -14,6 +14,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
+from gcnet.data import audio_io
 from gcnet.data import audio_windows as aw
 from gcnet.data import background as bg
 from gcnet.data import labels as labels_lib
@@ -83,7 +84,7 @@ class KwsDataset:
     self.source_class_names = tuple(word_names) + (labels_lib.BACKGROUND,)
     self.class_names = labels_lib.class_names(self.positive_classes, self.source_class_names)
     self.num_classes = len(self.class_names)
-    self.sample_rate = int(data_config.sample_rate)
+    self.sample_rate = audio_io.check_sample_rate(data_config.sample_rate)
     window_len = int(round(data_config.window_seconds * self.sample_rate))
     if window_len <= 0:
       raise ValueError(f"window_seconds={data_config.window_seconds} gives no samples.")

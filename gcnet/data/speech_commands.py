@@ -55,7 +55,7 @@ def build(data_config, open_split: Callable[[str, str | None], Sequence[dict]] =
           ) -> kws_dataset.KwsDataset:
   """Builds the dataset from `open_split(split, data_dir)` sources (injectable for tests)."""
   data_dir = data_config.data_dir or None
-  rate = int(data_config.sample_rate)
+  rate = audio_io.check_sample_rate(data_config.sample_rate)
   clips = {}
   for split in splits_lib.SPLITS:
     raw = open_split(split, data_dir)

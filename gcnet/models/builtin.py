@@ -23,5 +23,6 @@ def _image_cnn(cfg, num_classes):
   widths, convs, dense = IMAGE_CNN_SIZES[cfg.size]
   gc_after = tuple(cfg.gc_after) if cfg.gated else ()
   return GatedCNN(num_classes=num_classes, widths=widths, convs_per_block=convs, dense=dense,
-                  gc_after=gc_after, gc=dict(cfg.gc), dtype=jnp.dtype(cfg.dtype))
+                  gc_after=gc_after, gc=dict(cfg.gc), dtype=jnp.dtype(cfg.dtype),
+                  conv_impl=cfg.get("conv_impl", "auto"))
 import gcnet.models.codec  # noqa: F401,E402  (registers "soundstream_dsl")

@@ -6,21 +6,31 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from gcnet.models import conv_cpu
 from gcnet.nn import GatedCompression
 
 
 class ConvBlock(nn.Module):
-  """`convs` 3x3 convolutions with ReLU, then 2x2 max pooling. `[B,H,W,C] -> [B,H/2,W/2,F]`."""
+  """`convs` 3x3 convolutions with ReLU, then 2x2 max pooling. `[B,H,W,C] -> [B,H/2,W/2,F]`.
+
+  `conv_impl` ("auto", "xla" or "cpu", see `conv_cpu`) changes how the convolutions and the pooling
+  are computed, never the parameters.
+  """
 
   features: int
   convs: int = 2
   dtype: jnp.dtype = jnp.float32
+  conv_impl: str = "auto"
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
+    cpu = conv_cpu.resolve_conv_impl(self.conv_impl) == "cpu"
+    conv_fn = conv_cpu.conv_general_dilated_cpu if cpu else None
     for i in range(self.convs):
       x = nn.relu(nn.Conv(self.features, (3, 3), padding="SAME", dtype=self.dtype,
-                          name=f"conv{i}")(x))
+                          conv_general_dilated=conv_fn, name=f"conv{i}")(x))
+    if cpu:
+      return conv_cpu.max_pool_2x2(x)
     return nn.max_pool(x, (2, 2), strides=(2, 2))
 
 
@@ -39,6 +49,8 @@ class GatedCNN(nn.Module):
     gc_after: indices of the blocks followed by a GC layer, ascending.
     gc: keyword arguments of each `GatedCompression`.
     dtype: computation dtype of the convolutions and dense layers.
+    conv_impl: how convs and pooling are computed (never the parameters): "cpu" (forms that are
+      fast on XLA's CPU backend, see `conv_cpu`), "xla" (XLA's own), "auto" ("cpu" on CPU).
   """
 
   num_classes: int
@@ -48,13 +60,15 @@ class GatedCNN(nn.Module):
   gc_after: Sequence[int] = (0,)
   gc: dict | None = None
   dtype: jnp.dtype = jnp.float32
+  conv_impl: str = "auto"
 
   def setup(self):
     if list(self.gc_after) != sorted(set(self.gc_after)) or any(
         not 0 <= i < len(self.widths) for i in self.gc_after):
       raise ValueError(f"gc_after={tuple(self.gc_after)} must be ascending block indices in "
                        f"[0, {len(self.widths)}).")
-    self.blocks = [ConvBlock(w, self.convs_per_block, self.dtype) for w in self.widths]
+    self.blocks = [ConvBlock(w, self.convs_per_block, self.dtype, self.conv_impl)
+                   for w in self.widths]
     self.gcs = [GatedCompression(**(self.gc or {})) for _ in self.gc_after]
     self.hidden = nn.Dense(self.dense, dtype=self.dtype) if self.dense else None
     self.head = nn.Dense(self.num_classes, dtype=self.dtype)

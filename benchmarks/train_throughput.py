@@ -1,0 +1,279 @@
+"""Training throughput (examples/s) of the Fashion-MNIST GC model on CPU, measured side by side.
+
+  python benchmarks/train_throughput.py                       # all CPUs, 3 repeats
+  python benchmarks/train_throughput.py --threads=1 --repeats=5
+
+Variants, each run `--repeats` times, interleaved (the order rotates every repeat):
+
+  loop_gc          gcnet's training loop (`gcnet.train.loop.train_and_evaluate`, real data pipeline)
+  loop_gc_memory   the same loop over the same examples decoded once into memory
+                   (benchmarks/memory_dataset.py): the loop without TFDS record decoding
+  loop_gc_xla      the same with `--config.model.conv_impl=xla` (XLA's conv and pooling: "before")
+  loop_ungated     the ungated baseline's loop (`experiments/fashion_mnist_baseline.py`)
+  bare_gc          gcnet's jitted train step alone, fed batches already in memory
+  bare_gc_xla      the same with conv_impl=xla
+  torch_gc         eager PyTorch twin (benchmarks/torch_reference.py), same batches from memory
+  torch_ungated    the same without the GC layer
+
+A loop's examples/s is read from the times of its `metrics.jsonl` lines: from the first logged step
+(`--warmup` steps, compilation included) to the last, so start-up and compilation are excluded. Bare
+steps and PyTorch run `--warmup` untimed steps once, then `--steps` timed steps per repeat.
+
+Threads: the process is pinned to `--threads` CPUs before JAX starts (XLA sizes its thread pool from
+the CPUs it may run on) and `torch.set_num_threads(--threads)`, so both use the same number.
+Results: a table on stdout and JSON (`--out`), with per-repeat ratios and their medians.
+"""
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+VARIANTS = ("loop_gc", "loop_gc_memory", "loop_gc_xla", "loop_ungated", "bare_gc", "bare_gc_xla",
+            "torch_gc", "torch_ungated")
+# name -> (numerator, denominator, target)
+RATIOS = {
+    "loop/bare": ("loop_gc", "bare_gc", 0.95),
+    "loop(memory data)/bare": ("loop_gc_memory", "bare_gc", None),
+    "gated/ungated": ("loop_gc", "loop_ungated", 0.95),
+    "gcnet/pytorch": ("loop_gc", "torch_gc", 1.0),
+    "gcnet_bare/pytorch": ("bare_gc", "torch_gc", None),
+    "conv_impl cpu/xla (loop)": ("loop_gc", "loop_gc_xla", None),
+    "conv_impl cpu/xla (bare)": ("bare_gc", "bare_gc_xla", None),
+}
+
+
+def parse_args(argv=None):
+  p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  p.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
+  p.add_argument("--repeats", type=int, default=3)
+  p.add_argument("--steps", type=int, default=100, help="timed steps per measurement")
+  p.add_argument("--warmup", type=int, default=20, help="untimed steps (also the log interval)")
+  p.add_argument("--batch_size", type=int, default=128)
+  p.add_argument("--size", default="small", help="image_cnn size (experiments' default: small)")
+  p.add_argument("--data_dir", default="", help="prepared TFDS dir ('' : the config default)")
+  p.add_argument("--variants", default=",".join(VARIANTS))
+  p.add_argument("--out", default=os.path.join(REPO, "benchmarks", "results",
+                                               "train_throughput.json"))
+  return p.parse_args(argv)
+
+
+def pin_threads(n: int) -> list:
+  cpus = sorted(os.sched_getaffinity(0))[:n]
+  os.sched_setaffinity(0, cpus)
+  return cpus
+
+
+def data_source(data_dir: str) -> tuple[dict, str]:
+  """Config overrides of `config.data` and a description: real Fashion-MNIST if present, else tiny."""
+  from gcnet.data import fashion_mnist
+  try:
+    fashion_mnist.find_source_files(fashion_mnist.DEBIAN_DIR)
+    return {"data_dir": data_dir}, f"real Fashion-MNIST ({fashion_mnist.DEBIAN_DIR})"
+  except fashion_mnist.DatasetNotFoundError:
+    from tests.train.fixtures import write_tiny_fashion_mnist
+    root = tempfile.mkdtemp(prefix="gcnet_bench_data_")
+    source = write_tiny_fashion_mnist(os.path.join(root, "raw"), num_train=2560)
+    return ({"source_dir": source, "data_dir": os.path.join(root, "tfds")},
+            "tiny generated Fashion-MNIST (the real files were not found)")
+
+
+def make_config(variant: str, args, data: dict):
+  from experiments import fashion_mnist_baseline, fashion_mnist_gc
+  config = (fashion_mnist_baseline if "ungated" in variant else fashion_mnist_gc).get_config()
+  with config.unlocked():
+    config.data.update(data)
+    if variant.endswith("_memory"):
+      from benchmarks import memory_dataset  # noqa: F401  (registers the dataset)
+      config.data.name = "fashion_mnist_memory"
+    conv_impl = "xla" if variant.endswith("_xla") else "auto"
+    config.model.size = args.size
+    config.model.conv_impl = conv_impl
+    config.train.batch_size = args.batch_size
+    config.train.num_steps = args.warmup + args.steps
+    config.train.log_every_steps = args.warmup
+    config.checkpoint.every_steps = 10 ** 9   # only the final save, after the timed steps
+    config.eval.every_steps = 0
+  return config
+
+
+def run_loop(config) -> float:
+  """examples/s of `train_and_evaluate` between its first and last logged steps."""
+  from gcnet.train import loop
+  with tempfile.TemporaryDirectory(prefix="gcnet_bench_") as workdir:
+    with contextlib.redirect_stdout(io.StringIO()):
+      loop.train_and_evaluate(config, workdir, report=False)
+    with open(os.path.join(workdir, "metrics.jsonl")) as f:
+      rows = [json.loads(line) for line in f if "train/loss" in line]
+  (s0, t0), (s1, t1) = (rows[0]["step"], rows[0]["time"]), (rows[-1]["step"], rows[-1]["time"])
+  return (s1 - s0) * config.train.batch_size / (t1 - t0)
+
+
+def host_batches(config, count: int = 8) -> list:
+  from gcnet import data as data_lib
+  dataset = data_lib.get_dataset(config.data)
+  it = data_lib.train_iterator(dataset, "train", global_batch_size=config.train.batch_size,
+                               seed=config.seed)
+  return [next(it) for _ in range(count)]
+
+
+class BareStep:
+  """gcnet's jitted, sharded train step (the one the loop runs) on batches already on device."""
+
+  def __init__(self, config, batches):
+    import jax
+    from gcnet import data as data_lib
+    from gcnet import models
+    from gcnet.train import loop, mesh as mesh_lib
+    from gcnet.train.loss_fn import make_loss_fn
+    from gcnet.train.step import make_train_step
+    dataset = data_lib.get_dataset(config.data)
+    model = models.build(config.model, dataset.num_classes)
+    self.mesh = mesh_lib.make_mesh(config.mesh)
+    self.state, optimizer = loop.init_state(model, dataset, config, self.mesh)
+    self.step = make_train_step(make_loss_fn(model, config, dataset.num_classes), optimizer,
+                                self.mesh, self.state)
+    self.batches = [mesh_lib.make_global_batch(b, self.mesh) for b in batches]
+    self.rng, self.log_every, self.i = jax.random.key(1), config.train.log_every_steps, 0
+
+  def run(self, steps: int) -> None:
+    import jax
+    with jax.set_mesh(self.mesh):
+      for _ in range(steps):
+        self.state, metrics = self.step(self.state, self.batches[self.i % len(self.batches)],
+                                        self.rng)
+        self.i += 1
+        if self.i % self.log_every == 0:
+          jax.device_get(metrics)   # as the loop does when it logs
+      jax.block_until_ready(self.state)
+
+
+class TorchStep:
+  """The eager PyTorch twin on the same batches."""
+
+  def __init__(self, config, batches, num_classes: int):
+    from benchmarks import torch_reference as tr
+    from gcnet.models.builtin import IMAGE_CNN_SIZES
+    widths, convs, dense = IMAGE_CNN_SIZES[config.model.size]
+    gc_after = tuple(config.model.gc_after) if config.model.gated else ()
+    model = tr.GatedCNN(num_classes, widths, convs, dense, gc_after)
+    self.trainer = tr.Trainer(model, config.train, dict(config.loss.terms), num_classes)
+    self.batches = [tr.to_torch(b) for b in batches]
+    self.log_every, self.i = config.train.log_every_steps, 0
+
+  def run(self, steps: int) -> None:
+    for _ in range(steps):
+      loss, _ = self.trainer.step(*self.batches[self.i % len(self.batches)])
+      self.i += 1
+      if self.i % self.log_every == 0:
+        loss.item()
+
+
+def timed(runner, steps: int, batch_size: int) -> float:
+  start = time.perf_counter()
+  runner.run(steps)
+  return steps * batch_size / (time.perf_counter() - start)
+
+
+def main(argv=None):
+  args = parse_args(argv)
+  cpus = pin_threads(args.threads)   # before JAX (and its thread pool) starts
+  variants = [v for v in args.variants.split(",") if v]
+  torch_version = None
+  if any(v.startswith("torch") for v in variants):
+    try:
+      import torch
+      torch.set_num_threads(args.threads)
+      torch.set_num_interop_threads(1)
+      torch_version = torch.__version__
+    except ImportError:
+      print("PyTorch is not installed (pip install gcnet[bench]): skipping the torch variants.")
+      variants = [v for v in variants if not v.startswith("torch")]
+  load_start = os.getloadavg()
+  data, data_desc = data_source(args.data_dir)
+  configs = {v: make_config(v, args, data) for v in variants}
+  batches = host_batches(make_config("bare_gc", args, data))
+  runners = {}
+  for v in variants:   # build, compile and warm up the in-memory runners once
+    if v.startswith("bare"):
+      runners[v] = BareStep(configs[v], batches)
+    elif v.startswith("torch"):
+      runners[v] = TorchStep(configs[v], batches, num_classes=4)
+    if v in runners:
+      runners[v].run(args.warmup)
+  results = {v: [] for v in variants}
+  for r in range(args.repeats):
+    order = variants[r % len(variants):] + variants[:r % len(variants)]
+    for v in order:
+      if v.startswith("loop"):
+        results[v].append(run_loop(configs[v]))
+      else:
+        results[v].append(timed(runners[v], args.steps, args.batch_size))
+      print(f"repeat {r + 1}/{args.repeats} {v:14s} {results[v][-1]:9.0f} ex/s", flush=True)
+  report = summarize(args, results, cpus, data_desc, load_start, torch_version)
+  print_table(report)
+  os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+  with open(args.out, "w") as f:
+    json.dump(report, f, indent=2)
+  print(f"wrote {args.out}")
+
+
+def summarize(args, results, cpus, data_desc, load_start, torch_version) -> dict:
+  import jax
+  ratios = {}
+  for name, (num, den, target) in RATIOS.items():
+    if num in results and den in results:
+      paired = [a / b for a, b in zip(results[num], results[den])]
+      median = statistics.median(paired)
+      ratios[name] = {"median": median, "per_repeat": paired, "target": target,
+                      "met": None if target is None else median >= target}
+  return {
+      "command": "python " + " ".join([os.path.relpath(sys.argv[0], REPO)] + sys.argv[1:]),
+      "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+      "machine": {"cpu": _cpu_model(), "cpus_visible": os.cpu_count(), "pinned_cpus": cpus,
+                  "loadavg_start": load_start, "loadavg_end": os.getloadavg(),
+                  "python": platform.python_version()},
+      "threads": {"xla": len(cpus), "torch": args.threads if torch_version else None},
+      "jax_devices": len(jax.devices()),
+      "versions": {"jax": jax.__version__, "torch": torch_version},
+      "data": data_desc, "batch_size": args.batch_size, "model_size": args.size,
+      "steps": args.steps, "warmup": args.warmup, "repeats": args.repeats,
+      "examples_per_s": {v: {"median": statistics.median(x), "min": min(x), "max": max(x),
+                             "runs": x} for v, x in results.items()},
+      "ratios": ratios,
+  }
+
+
+def print_table(report: dict) -> None:
+  print(f"\n{report['data']}; batch {report['batch_size']}; threads XLA={report['threads']['xla']}"
+        f" torch={report['threads']['torch']}; load {report['machine']['loadavg_start'][0]:.1f}")
+  print(f"{'variant':16s} {'ex/s median':>12s} {'min':>9s} {'max':>9s}")
+  for v, s in report["examples_per_s"].items():
+    print(f"{v:16s} {s['median']:12.0f} {s['min']:9.0f} {s['max']:9.0f}")
+  print(f"\n{'ratio':26s} {'median':>7s} {'target':>7s}  per repeat")
+  for name, r in report["ratios"].items():
+    target = "" if r["target"] is None else f">={r['target']:.2f}"
+    mark = "" if r["met"] is None else ("met" if r["met"] else "MISSED")
+    print(f"{name:26s} {r['median']:7.2f} {target:>7s}  "
+          f"{', '.join(f'{x:.2f}' for x in r['per_repeat'])}  {mark}")
+
+
+def _cpu_model() -> str:
+  try:
+    with open("/proc/cpuinfo") as f:
+      return next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+  except (OSError, StopIteration):
+    return platform.processor()
+
+
+if __name__ == "__main__":
+  main()
