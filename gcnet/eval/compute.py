@@ -135,6 +135,10 @@ def stage_costs(model: nn.Module, params, example_input) -> dict:
     every part, as if the back ran on every sample); "unassigned_params" (leaves no stage touched).
   """
   h = jax.ShapeDtypeStruct((1,) + tuple(example_input.shape)[1:], example_input.dtype)
+  if getattr(model, "conv_impl", "xla") != "xla":
+    # Count the canonical convolutions and pooling, not their CPU-speed rewrite (conv_cpu), whose
+    # optimised HLO XLA counts differently (padded taps, producers duplicated into patches).
+    model = model.clone(conv_impl="xla")
   num_stages = int(model.num_stages)
   owners = _owner_paths(params)
   assigned = [False] * len(owners)
