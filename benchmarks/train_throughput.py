@@ -5,9 +5,10 @@
 
 Variants, each run `--repeats` times, interleaved (the order rotates every repeat):
 
-  loop_gc          gcnet's training loop (`gcnet.train.loop.train_and_evaluate`, real data pipeline)
-  loop_gc_memory   the same loop over the same examples decoded once into memory
-                   (benchmarks/memory_dataset.py): the loop without TFDS record decoding
+  loop_gc          gcnet's training loop (`gcnet.train.loop.train_and_evaluate`, real data pipeline;
+                   the splits decoded once into memory, `config.data.in_memory="auto"`)
+  loop_gc_records  the same loop reading and decoding TFDS `array_record` records batch by batch
+                   (`config.data.in_memory="never"`, the behaviour before)
   loop_gc_xla      the same with `--config.model.conv_impl=xla` (XLA's conv and pooling: "before")
   loop_ungated     the ungated baseline's loop (`experiments/fashion_mnist_baseline.py`)
   bare_gc          gcnet's jitted train step alone, fed batches already in memory
@@ -38,12 +39,12 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-VARIANTS = ("loop_gc", "loop_gc_memory", "loop_gc_xla", "loop_ungated", "bare_gc", "bare_gc_xla",
+VARIANTS = ("loop_gc", "loop_gc_records", "loop_gc_xla", "loop_ungated", "bare_gc", "bare_gc_xla",
             "torch_gc", "torch_ungated")
 # name -> (numerator, denominator, target)
 RATIOS = {
     "loop/bare": ("loop_gc", "bare_gc", 0.95),
-    "loop(memory data)/bare": ("loop_gc_memory", "bare_gc", None),
+    "loop(records)/bare": ("loop_gc_records", "bare_gc", None),
     "gated/ungated": ("loop_gc", "loop_ungated", 0.95),
     "gcnet/pytorch": ("loop_gc", "torch_gc", 1.0),
     "gcnet_bare/pytorch": ("bare_gc", "torch_gc", None),
@@ -92,9 +93,7 @@ def make_config(variant: str, args, data: dict):
   config = (fashion_mnist_baseline if "ungated" in variant else fashion_mnist_gc).get_config()
   with config.unlocked():
     config.data.update(data)
-    if variant.endswith("_memory"):
-      from benchmarks import memory_dataset  # noqa: F401  (registers the dataset)
-      config.data.name = "fashion_mnist_memory"
+    config.data.in_memory = "never" if variant.endswith("_records") else "auto"
     conv_impl = "xla" if variant.endswith("_xla") else "auto"
     config.model.size = args.size
     config.model.conv_impl = conv_impl

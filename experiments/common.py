@@ -52,6 +52,9 @@ def image_data_config(name: str, positive_classes) -> mlc.ConfigDict:
   data.validation_fraction = 0.1  # carved from train with a fixed seed
   data.split_seed = 0
   data.worker_count = 0           # grain worker processes (0: in the main process)
+  # Decode the splits once into arrays ("auto": when at most in_memory_max_mb; "always", "never").
+  data.in_memory = "auto"
+  data.in_memory_max_mb = 1024
   return data
 
 

@@ -12,6 +12,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from gcnet.data import in_memory
 from gcnet.data import labels as labels_lib
 from gcnet.data import splits as splits_lib
 
@@ -45,6 +46,25 @@ class LabeledSource:
     return [self._example(r) for r in records]
 
   _getitems = __getitems__  # Grain's name for batched reads.
+
+  def read_batch(self, indices: Sequence[int]) -> dict[str, np.ndarray]:
+    """`stack_examples(self.__getitems__(indices))`, in one indexing op per array when the raw
+    split is held as arrays (`gcnet.data.in_memory.ArraySource`)."""
+    columns = getattr(self.raw, "columns", None)
+    if columns is None:
+      return stack_examples(self.__getitems__(indices))
+    positions = np.asarray(indices, np.int64)
+    if positions.size and not (0 <= positions.min() and positions.max() < len(self)):
+      raise IndexError(f"Indices {positions.min()}..{positions.max()} out of range for a source "
+                       f"of {len(self)} examples.")
+    if self.indices is not None:
+      positions = self.indices[positions]
+    inputs = columns[self.inputs_key][positions]
+    if inputs.ndim == 3:
+      inputs = inputs[..., None]
+    source_label = columns[self.label_key][positions].astype(np.int32)
+    return {"inputs": inputs, "label": self.table[source_label].astype(np.int32),
+            "source_label": source_label}
 
   def _position(self, i) -> int:
     i = int(i)
@@ -88,7 +108,8 @@ class Dataset:
       open_split: official split name ("train" or "test") -> raw random-access source.
       source_class_names: names of the dataset's classes, by source class id.
       input_shape: per-example shape of "inputs".
-      data_config: `config.data` with `positive_classes`, `validation_fraction`, `split_seed`.
+      data_config: `config.data` with `positive_classes`, `validation_fraction`, `split_seed`
+        and optionally `in_memory` / `in_memory_max_mb` (`gcnet.data.in_memory`; default "auto").
       inputs_key, label_key: keys of the image and the class id in raw records.
     """
     self.name = name
@@ -102,6 +123,8 @@ class Dataset:
     self._validation_fraction = float(data_config.validation_fraction)
     self._split_seed = int(data_config.split_seed)
     self._keys = (inputs_key, label_key)
+    self._in_memory = str(data_config.get("in_memory", "auto"))
+    self._in_memory_max_mb = float(data_config.get("in_memory_max_mb", 1024))
     self._table = labels_lib.label_table(self.positive_classes, len(self.source_class_names))
     self._raw: dict[str, Sequence[Any]] = {}
 
@@ -126,7 +149,8 @@ class Dataset:
 
   def _raw_split(self, official: str) -> Sequence[Any]:
     if official not in self._raw:
-      self._raw[official] = self._open_split(official)
+      self._raw[official] = in_memory.maybe_decode(
+          self._open_split(official), self._keys, self._in_memory, self._in_memory_max_mb)
     return self._raw[official]
 
   def __repr__(self) -> str:

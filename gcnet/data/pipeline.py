@@ -16,6 +16,8 @@ from gcnet.data.dataset import Dataset, LabeledSource, stack_examples
 # Reading threads and batches read ahead per process (in the main process, or per worker).
 _READ_THREADS = 4
 _PREFETCH_BATCHES = 8
+# Training iterators do not end; Grain needs a length.
+_ENDLESS = 2 ** 62
 
 
 def local_batch_size(global_batch_size: int, process_count: int) -> int:
@@ -62,15 +64,11 @@ def train_iterator(ds: Dataset, split: str = "train", *, global_batch_size: int,
   source = ds.source(split)
   if len(source) == 0:
     raise ValueError(f"Split {split!r} of dataset {ds.name!r} is empty.")
-  # Shuffle, shard and batch (index, epoch) pairs (cheap), then read each batch in one batched
-  # call; a source with `augmented_batch` makes each training example a function of its epoch too.
-  data = (grain.MapDataset.range(len(source))
-          .shuffle(seed=_shuffle_seed(seed))
-          .repeat()
-          .map_with_index(_WithEpoch(len(source)))
-          .slice(slice(process_index, None, process_count))
-          .batch(batch, drop_remainder=True)
-          .map(_ReadBatch(source, seed)))
+  # Grain iterates over global step numbers; each step's example indices are computed in one vector
+  # op and read in one batched call. (Shuffling and batching per-example indices in Grain's
+  # per-element ops cost 5 ms per 128-example batch, 15% of a Fashion-MNIST step on one core.)
+  steps = grain.MapDataset.range(_ENDLESS)
+  data = steps.map(_ReadStep(source, seed, batch, process_index, process_count))
   data = data.to_iter_dataset(grain.ReadOptions(num_threads=_READ_THREADS,
                                                 prefetch_buffer_size=_PREFETCH_BATCHES))
   if worker_count > 0:
@@ -119,30 +117,56 @@ def _padded_batches(source: LabeledSource, process_index: int, process_count: in
     yield out
 
 
-class _WithEpoch:
-  """(position in the repeated stream, index) -> (index, epoch)."""
+class _ReadStep:
+  """Global step `j` -> this process's share of global batch `j`; picklable for Grain workers.
 
-  def __init__(self, epoch_length: int):
-    self._n = epoch_length
-
-  def __call__(self, position: int, index: int) -> tuple[int, int]:
-    return index, position // self._n
-
-
-class _ReadBatch:
-  """(indices `[b]`, epochs `[b]`) -> example batch; a picklable class for Grain worker processes.
-
-  Sources with `augmented_batch(indices, epochs, seed)` (training augmentation that is a pure
-  function of seed, epoch and index) are read through it; others through `__getitems__`.
+  The example stream is the concatenation of epochs, epoch `e` a permutation of the split seeded by
+  `(seed, e)`; global batch `j` is stream positions `[j G, (j + 1) G)` and process `p` of `P` takes
+  positions `j G + p + P k`, `k < b` (`G = P b`). Sources with `augmented_batch(indices, epochs,
+  seed)` (augmentation that is a pure function of seed, epoch and index) are read through it,
+  sources with `read_batch(indices)` through that, others through `__getitems__`.
   """
 
-  def __init__(self, source: LabeledSource, seed: int):
+  def __init__(self, source, seed: int, batch: int, process_index: int, process_count: int):
     self._source = source
     self._seed = seed
+    self._shuffle_seed = _shuffle_seed(seed)
+    self._batch, self._p, self._num_p = batch, process_index, process_count
+    self._permutations: dict[int, np.ndarray] = {}
 
-  def __call__(self, pairs) -> dict[str, np.ndarray]:
-    indices, epochs = pairs
+  def _permutation(self, epoch: int) -> np.ndarray:
+    perm = self._permutations.get(epoch)
+    if perm is None:
+      rng = np.random.default_rng([self._shuffle_seed, epoch])
+      perm = rng.permutation(len(self._source))
+      # Reading threads may run a step of the next epoch early: keep the last few epochs.
+      self._permutations = {e: p for e, p in self._permutations.items() if e >= epoch - 2}
+      self._permutations[epoch] = perm
+    return perm
+
+  def indices(self, step: int) -> tuple[np.ndarray, np.ndarray]:
+    """(example indices `[b]`, their epochs `[b]`) of global step `step` for this process."""
+    n = len(self._source)
+    global_batch = self._batch * self._num_p
+    positions = step * global_batch + self._p + self._num_p * np.arange(self._batch, dtype=np.int64)
+    epochs = positions // n
+    indices = np.empty_like(positions)
+    for epoch in np.unique(epochs):
+      here = epochs == epoch
+      indices[here] = self._permutation(int(epoch))[positions[here] % n]
+    return indices, epochs
+
+  def __call__(self, step: int) -> dict[str, np.ndarray]:
+    indices, epochs = self.indices(int(step))
     augmented = getattr(self._source, "augmented_batch", None)
     if augmented is not None:
       return stack_examples(augmented(indices.tolist(), epochs.tolist(), self._seed))
+    read_batch = getattr(self._source, "read_batch", None)
+    if read_batch is not None:
+      return read_batch(indices.tolist())
     return stack_examples(self._source.__getitems__(indices.tolist()))
+
+  def __getstate__(self):
+    state = dict(self.__dict__)
+    state["_permutations"] = {}   # recomputed in each worker process
+    return state

@@ -1,9 +1,9 @@
-"""CPU-friendly forms of the image CNN's convolution and 2x2 max pooling (same parameters, same math).
+"""CPU-friendly forms of convolutions and 2x2 max pooling (same parameters, same math).
 
 Two parts of the image CNN's training step are slow on XLA's CPU backend (jax 0.10; measured in
 docs/benchmarks.md):
 
-- the gradient of `nn.max_pool` (XLA's `select_and_scatter`): about 40 of the 100 ms of a "small"
+- the gradient of `nn.max_pool` (XLA's `select_and_scatter`): about 45 of the 100 ms of a "small"
   model step at batch 128 on one core. Here pooling is the max of the four strided quarters of the
   input with a hand-written gradient (2-3 ms) that, like `nn.max_pool`'s, goes to the first maximum
   of each window.
@@ -11,6 +11,9 @@ docs/benchmarks.md):
   than the same conv as patches + one matmul (im2col). Deeper convs are not: there XLA's convolution
   was as fast as or faster than im2col (concatenating patches along channels costs more than it
   saves) and than a kernel gradient written as matmuls, so they keep it.
+- depthwise convolutions (`feature_group_count` = channels, the DS-CNN keyword spotter's): XLA's
+  grouped convolution and its gradients are slow on CPU; here they are a sum over the kernel's
+  offsets of strided slices times a per-channel weight, which XLA fuses into elementwise loops.
 
 `conv_general_dilated_cpu` has `lax.conv_general_dilated`'s signature and is passed to
 `nn.Conv(conv_general_dilated=...)`: the parameter tree and its initialisation do not change.
@@ -37,17 +40,28 @@ def resolve_conv_impl(impl: str) -> str:
   return impl
 
 
-def _use_im2col(lhs, rhs, window_strides, lhs_dilation, rhs_dilation, dimension_numbers,
-                feature_group_count, batch_group_count, preferred_element_type) -> bool:
-  """2-D NHWC/HWIO, stride 1, no dilation or groups, at most MAX_IM2COL_CHANNELS input channels."""
-  if (lhs.ndim != 4 or rhs.ndim != 4 or rhs.shape[2] > MAX_IM2COL_CHANNELS
-      or preferred_element_type is not None):
-    return False
+def _cpu_form(lhs, rhs, lhs_dilation, rhs_dilation, dimension_numbers, feature_group_count,
+              batch_group_count, preferred_element_type) -> str | None:
+  """"im2col", "depthwise" or None (keep XLA's conv) for a convolution's arguments.
+
+  Both forms need 2-D NHWC/HWIO without dilation or batch groups; im2col takes ungrouped convs over
+  at most MAX_IM2COL_CHANNELS input channels, depthwise takes one group per input channel with one
+  output channel each (kernel `[kh, kw, 1, C]`).
+  """
+  if lhs.ndim != 4 or rhs.ndim != 4 or preferred_element_type is not None:
+    return None
   ones = lambda v: v is None or all(int(s) == 1 for s in v)
   expected = lax.conv_dimension_numbers(lhs.shape, rhs.shape, _NHWC)
   given = lax.conv_dimension_numbers(lhs.shape, rhs.shape, dimension_numbers)
-  return (ones(window_strides) and ones(lhs_dilation) and ones(rhs_dilation) and given == expected
-          and feature_group_count == 1 and batch_group_count == 1)
+  if not (ones(lhs_dilation) and ones(rhs_dilation) and given == expected
+          and batch_group_count == 1):
+    return None
+  channels = lhs.shape[3]
+  if feature_group_count == 1 and rhs.shape[2] <= MAX_IM2COL_CHANNELS:
+    return "im2col"
+  if feature_group_count == channels > 1 and rhs.shape[2] == 1 and rhs.shape[3] == channels:
+    return "depthwise"
+  return None
 
 
 def conv_general_dilated_cpu(lhs, rhs, window_strides, padding, lhs_dilation=None,
@@ -55,8 +69,9 @@ def conv_general_dilated_cpu(lhs, rhs, window_strides, padding, lhs_dilation=Non
                              batch_group_count=1, precision=None, preferred_element_type=None):
   """`lax.conv_general_dilated` in forms that are fast on XLA's CPU backend.
 
-  Stride-1 NHWC/HWIO convolutions over at most `MAX_IM2COL_CHANNELS` input channels are patches +
-  one matmul (im2col); anything else is `lax.conv_general_dilated` itself.
+  NHWC/HWIO convolutions over at most `MAX_IM2COL_CHANNELS` input channels are patches + one matmul
+  (im2col); depthwise ones are a sum of shifted slices times per-channel weights; anything else is
+  `lax.conv_general_dilated` itself.
 
   Args:
     lhs: `[B, H, W, C]` inputs.
@@ -65,30 +80,46 @@ def conv_general_dilated_cpu(lhs, rhs, window_strides, padding, lhs_dilation=Non
   Returns:
     `[B, H', W', F]`, equal to `lax.conv_general_dilated` up to float summation order.
   """
-  if not _use_im2col(lhs, rhs, window_strides, lhs_dilation, rhs_dilation, dimension_numbers,
-                     feature_group_count, batch_group_count, preferred_element_type):
+  form = _cpu_form(lhs, rhs, lhs_dilation, rhs_dilation, dimension_numbers, feature_group_count,
+                   batch_group_count, preferred_element_type)
+  if form is None:
     return lax.conv_general_dilated(
         lhs, rhs, window_strides, padding, lhs_dilation=lhs_dilation, rhs_dilation=rhs_dilation,
         dimension_numbers=dimension_numbers, feature_group_count=feature_group_count,
         batch_group_count=batch_group_count, precision=precision,
         preferred_element_type=preferred_element_type)
+  strides = tuple(int(s) for s in (window_strides or (1, 1)))
   if isinstance(padding, str):
-    padding = lax.padtype_to_pads(lhs.shape[1:3], rhs.shape[:2], (1, 1), padding)
-  return _im2col(lhs, rhs, tuple(tuple(int(p) for p in pair) for pair in padding), precision)
+    padding = lax.padtype_to_pads(lhs.shape[1:3], rhs.shape[:2], strides, padding)
+  padding = tuple(tuple(int(p) for p in pair) for pair in padding)
+  if form == "depthwise":
+    return _depthwise(lhs, rhs, strides, padding)
+  return _im2col(lhs, rhs, strides, padding, precision)
 
 
-def _offsets(x, kernel_hw, padding):
+def _offsets(x, kernel_hw, strides, padding):
   """The input under each kernel offset (i, j), row-major: `kh * kw` arrays `[B, H', W', C]`."""
   kh, kw = kernel_hw
+  sh, sw = strides
   x = jnp.pad(x, ((0, 0), padding[0], padding[1], (0, 0)))
-  h, w = x.shape[1] - kh + 1, x.shape[2] - kw + 1
-  return [x[:, i:i + h, j:j + w, :] for i in range(kh) for j in range(kw)]
+  h, w = (x.shape[1] - kh) // sh + 1, (x.shape[2] - kw) // sw + 1
+  return [x[:, i:i + (h - 1) * sh + 1:sh, j:j + (w - 1) * sw + 1:sw, :]
+          for i in range(kh) for j in range(kw)]
 
 
-def _im2col(x, k, padding, precision):
+def _depthwise(x, k, strides, padding):
+  kh, kw = k.shape[:2]
+  shifted = _offsets(x, (kh, kw), strides, padding)
+  out = shifted[0] * k[0, 0, 0]
+  for n in range(1, kh * kw):
+    out = out + shifted[n] * k[n // kw, n % kw, 0]
+  return out
+
+
+def _im2col(x, k, strides, padding, precision):
   kh, kw, c, f = k.shape
   # Channel (i * kw + j) * C + c of the patches is input channel c at offset (i, j): HWIO order.
-  patches = jnp.concatenate(_offsets(x, (kh, kw), padding), axis=-1)
+  patches = jnp.concatenate(_offsets(x, (kh, kw), strides, padding), axis=-1)
   b, h, w, _ = patches.shape
   y = jnp.matmul(patches.reshape(b * h * w, kh * kw * c), k.reshape(kh * kw * c, f),
                  precision=precision)

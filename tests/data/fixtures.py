@@ -15,7 +15,8 @@ def data_config(name="memory", positive_classes=(1, 3), **overrides) -> mlc.Conf
   """A `config.data` like experiments/common.py:image_data_config builds."""
   config = mlc.ConfigDict(dict(name=name, source_dir="", data_dir="",
                                positive_classes=tuple(positive_classes), validation_fraction=0.1,
-                               split_seed=0, worker_count=0))
+                               split_seed=0, worker_count=0, in_memory="auto",
+                               in_memory_max_mb=1024))
   config.update(overrides)
   return config
 

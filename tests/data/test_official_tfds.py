@@ -14,8 +14,9 @@ from tests.data.fixtures import data_config
 def _fix_mock_batched_reads(ds):
   # tfds 4.9.10's mock sets `__getitems__` on a MagicMock instance without binding it, so batched
   # reads raise TypeError; route them through the (working) single reads.
+  # Runs before the splits are first opened (and decoded into memory).
   for split in ("train", "test"):
-    inner = ds.source(split).raw.data_source
+    inner = ds._open_split(split).data_source
     inner.__getitems__ = lambda keys, inner=inner: [inner[k] for k in keys]
 
 
