@@ -13,6 +13,7 @@ Variants, each run `--repeats` times, interleaved (the order rotates every repea
   loop_ungated     the ungated baseline's loop (`experiments/fashion_mnist_baseline.py`)
   bare_gc          gcnet's jitted train step alone, fed batches already in memory
   bare_gc_xla      the same with conv_impl=xla
+  bare_ungated     the ungated model's jitted train step alone
   torch_gc         eager PyTorch twin (benchmarks/torch_reference.py), same batches from memory
   torch_ungated    the same without the GC layer
 
@@ -40,13 +41,16 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
 VARIANTS = ("loop_gc", "loop_gc_records", "loop_gc_xla", "loop_ungated", "bare_gc", "bare_gc_xla",
+            "bare_ungated",
             "torch_gc", "torch_ungated")
 # name -> (numerator, denominator, target)
 RATIOS = {
     "loop/bare": ("loop_gc", "bare_gc", 0.95),
     "loop(records)/bare": ("loop_gc_records", "bare_gc", None),
     "gated/ungated": ("loop_gc", "loop_ungated", 0.95),
+    "gated/ungated (bare)": ("bare_gc", "bare_ungated", None),
     "gcnet/pytorch": ("loop_gc", "torch_gc", 1.0),
+    "pytorch gated/ungated": ("torch_gc", "torch_ungated", None),
     "gcnet_bare/pytorch": ("bare_gc", "torch_gc", None),
     "conv_impl cpu/xla (loop)": ("loop_gc", "loop_gc_xla", None),
     "conv_impl cpu/xla (bare)": ("bare_gc", "bare_gc_xla", None),
