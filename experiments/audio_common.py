@@ -48,5 +48,9 @@ def kws_model_config(gated: bool, data: mlc.ConfigDict) -> mlc.ConfigDict:
       sample_rate=data.get_ref("sample_rate"), frame_ms=32.0, hop_ms=16.0, n_fft=0, num_mels=40,
       fmin=20.0, fmax=0.0, normalisation="utterance", mean=0.0, std=1.0))
   model.norm = "layer"
+  model.head_pooling = "max"      # "mean", "max" or "meanmax" over time and frequency
   model.dtype = "float32"
+  # How the first and depthwise convs are computed, never the parameters: "auto" (CPU forms on the
+  # CPU backend, XLA's own elsewhere), "cpu" or "xla" (see gcnet/models/conv_cpu.py).
+  model.conv_impl = "auto"
   return model

@@ -2,7 +2,9 @@
 
 Waveform `[B, T]` -> log-mel `[B, F, M]` (inside the model) -> a strided first convolution -> DS
 blocks (3x3 depthwise, then 1x1 pointwise, each followed by an optional LayerNorm and ReLU) ->
-global average pooling -> a `K+1`-way dense head. The layout follows the DS-CNN family of
+global pooling over time and frequency (mean, max, or both concatenated) -> a `K+1`-way dense
+head. Max pooling suits 1 s windows in which a short word fills a fraction of the frames: the mean
+dilutes it with the silence around it (measured in docs/results/fsdd_kws.md). The layout follows the DS-CNN family of
 small-footprint keyword spotters; there is no batch norm, so train and eval apply the same function.
 """
 
@@ -12,25 +14,33 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from gcnet.models import conv_cpu
 from gcnet.models.audio_frontend import LogMelFrontend
 from gcnet.models.registry import register
 from gcnet.nn import GatedCompression
 
 NORMS = ("layer", "none")
+HEAD_POOLINGS = ("mean", "max", "meanmax")
 
 
 class DSBlock(nn.Module):
-  """Depthwise 3x3 (stride `strides`), then pointwise 1x1: `[B,F,M,C] -> [B,F/s,M/s,features]`."""
+  """Depthwise 3x3 (stride `strides`), then pointwise 1x1: `[B,F,M,C] -> [B,F/s,M/s,features]`.
+
+  `conv_impl` ("auto", "xla" or "cpu", see `conv_cpu`) changes how the depthwise conv is computed,
+  never the parameters.
+  """
 
   features: int
   strides: tuple[int, int] = (1, 1)
   norm: str = "layer"
   dtype: jnp.dtype = jnp.float32
+  conv_impl: str = "auto"
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
     x = nn.Conv(x.shape[-1], (3, 3), strides=self.strides, padding="SAME",
-                feature_group_count=x.shape[-1], dtype=self.dtype, name="depthwise")(x)
+                feature_group_count=x.shape[-1], dtype=self.dtype,
+                conv_general_dilated=_conv_fn(self.conv_impl), name="depthwise")(x)
     x = nn.relu(_norm(self.norm, "depthwise_norm")(x))
     x = nn.Conv(self.features, (1, 1), dtype=self.dtype, name="pointwise")(x)
     return nn.relu(_norm(self.norm, "pointwise_norm")(x))
@@ -52,9 +62,13 @@ class KwsDSCNN(nn.Module):
     block_features: output channels of each DS block.
     block_strides: (time, mel) stride of each DS block's depthwise conv (default all 1).
     norm: "layer" (LayerNorm over channels after every conv) or "none".
+    head_pooling: how the last block's `[B, F', M', C]` becomes the head's input: "mean" `[B, C]`,
+      "max" `[B, C]` or "meanmax" (both, concatenated) `[B, 2C]`.
     gc_after: indices of the DS blocks followed by a GC layer, ascending.
     gc: keyword arguments of each `GatedCompression`.
     dtype: computation dtype of the convolutions and the head.
+    conv_impl: how the first and the depthwise convs are computed (never the parameters): "cpu"
+      (im2col and shifted sums, fast on XLA's CPU backend), "xla", or "auto" (by backend).
   """
 
   num_classes: int
@@ -65,9 +79,11 @@ class KwsDSCNN(nn.Module):
   block_features: Sequence[int] = (64, 64, 64, 64)
   block_strides: Sequence[tuple[int, int]] | None = None
   norm: str = "layer"
+  head_pooling: str = "max"
   gc_after: Sequence[int] = (0,)
   gc: dict | None = None
   dtype: jnp.dtype = jnp.float32
+  conv_impl: str = "auto"
 
   def setup(self):
     num_blocks = len(self.block_features)
@@ -77,14 +93,17 @@ class KwsDSCNN(nn.Module):
                        f"[0, {num_blocks}).")
     if self.norm not in NORMS:
       raise ValueError(f"Unknown norm {self.norm!r}; use one of {NORMS}.")
+    if self.head_pooling not in HEAD_POOLINGS:
+      raise ValueError(f"Unknown head_pooling {self.head_pooling!r}; use one of {HEAD_POOLINGS}.")
     strides = self.block_strides or [(1, 1)] * num_blocks
     if len(strides) != num_blocks:
       raise ValueError(f"block_strides has {len(strides)} entries for {num_blocks} DS blocks.")
     self.mel = LogMelFrontend(**(self.frontend or {}))
     self.first_conv = nn.Conv(self.first_features, tuple(self.first_kernel),
-                              strides=tuple(self.first_strides), padding="SAME", dtype=self.dtype)
+                              strides=tuple(self.first_strides), padding="SAME", dtype=self.dtype,
+                              conv_general_dilated=_conv_fn(self.conv_impl))
     self.first_norm = _norm(self.norm)
-    self.blocks = [DSBlock(f, tuple(s), self.norm, self.dtype)
+    self.blocks = [DSBlock(f, tuple(s), self.norm, self.dtype, self.conv_impl)
                    for f, s in zip(self.block_features, strides)]
     self.gcs = [GatedCompression(**(self.gc or {})) for _ in self.gc_after]
     self.head = nn.Dense(self.num_classes, dtype=self.dtype)
@@ -113,8 +132,7 @@ class KwsDSCNN(nn.Module):
       h = self.blocks[i](h)
     if stage < len(self.gcs):
       return self.gcs[stage](h)
-    h = h.mean(axis=(1, 2))
-    return self.head(h).astype(jnp.float32), None
+    return self.head(_global_pool(h, self.head_pooling)).astype(jnp.float32), None
 
   def __call__(self, waves: jax.Array, train: bool = False) -> jax.Array:
     """Args: waves float32 `[B, T]`. Returns logits `[B, K+1]` float32 (back runs on all)."""
@@ -123,6 +141,20 @@ class KwsDSCNN(nn.Module):
     for stage in range(self.num_stages):
       h, _ = self.run_stage(h, stage)
     return h
+
+
+def _conv_fn(conv_impl: str):
+  """`nn.Conv`'s `conv_general_dilated` for `conv_impl` (None: XLA's own)."""
+  return conv_cpu.conv_general_dilated_cpu if conv_cpu.resolve_conv_impl(conv_impl) == "cpu" else None
+
+
+def _global_pool(h: jax.Array, kind: str) -> jax.Array:
+  """`[B, F, M, C]` -> `[B, C]` ("mean", "max") or `[B, 2C]` ("meanmax")."""
+  if kind == "mean":
+    return h.mean(axis=(1, 2))
+  if kind == "max":
+    return h.max(axis=(1, 2))
+  return jnp.concatenate([h.mean(axis=(1, 2)), h.max(axis=(1, 2))], axis=-1)
 
 
 def _norm(kind: str, name: str | None = None):
@@ -147,5 +179,7 @@ def build_kws_dscnn(cfg, num_classes: int) -> KwsDSCNN:
   first, blocks, strides = KWS_DSCNN_SIZES[cfg.size]
   return KwsDSCNN(num_classes=num_classes, frontend=dict(cfg.frontend), first_features=first,
                   block_features=blocks, block_strides=strides, norm=cfg.get("norm", "layer"),
+                  head_pooling=cfg.get("head_pooling", "max"),
+                  conv_impl=cfg.get("conv_impl", "auto"),
                   gc_after=tuple(cfg.gc_after) if cfg.gated else (), gc=dict(cfg.gc),
                   dtype=jnp.dtype(cfg.dtype))
