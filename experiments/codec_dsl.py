@@ -68,6 +68,9 @@ def codec_loss_config(pathway: str, budget: float) -> mlc.ConfigDict:
   loss.terms = mlc.ConfigDict(terms)
   loss.heavy_budget = budget              # rho: target fraction of segments on the heavy decoder
   loss.budget_kind = "l2"
+  # "decision": the budget sees the hard routing (straight-through), so it controls what runs;
+  # "prob": the mean heavy probability (let 100% of segments go light at step 100, see the results).
+  loss.budget_on = "decision"
   loss.mel_scales = (64, 128, 256, 512, 1024)
   loss.mel_log_weight = 1.0
   loss.gate_positive_weight = 1.0         # unused (classification only)

@@ -47,6 +47,9 @@ def check_codec_terms(loss_config, model) -> None:
                      "--config.model.pathway=dsl or remove the routing terms.")
   if "routing_budget" in terms and not 0.0 <= float(loss_config.heavy_budget) <= 1.0:
     raise ValueError(f"config.loss.heavy_budget={loss_config.heavy_budget} must be in [0, 1].")
+  if "routing_budget" in terms and loss_config.get("budget_on", "prob") not in objective.BUDGET_ON:
+    raise ValueError(f"config.loss.budget_on={loss_config.budget_on!r} is not one of "
+                     f"{objective.BUDGET_ON}.")
   adversarial = sorted(terms & set(ADVERSARIAL_TERMS))
   if adversarial and not getattr(model, "adversarial", False):
     raise ValueError(f"Loss terms {adversarial} need the discriminator: set "

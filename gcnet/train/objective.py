@@ -56,9 +56,19 @@ def _routing_entropy(ctx):
   return sum(ops.routing_entropy_loss(s.prob) for s in _switch_stats(ctx, "routing_entropy"))
 
 
+BUDGET_ON = ("prob", "decision")
+
+
 def _routing_budget(ctx):
+  """The budget on the mean heavy probability (`budget_on="prob"`) or on the mean hard decision
+  with the probability's gradient (`"decision"`, straight-through): the latter constrains the
+  routing that actually runs, which the former does not when many p sit just below 0.5."""
   cfg = ctx["loss_config"]
-  return sum(ops.budget_loss(s.prob, cfg.heavy_budget, cfg.get("budget_kind", "l2"))
+  on = cfg.get("budget_on", "prob")
+  if on not in BUDGET_ON:
+    raise ValueError(f"config.loss.budget_on={on!r} is not one of {BUDGET_ON}.")
+  heavy = lambda s: s.prob if on == "prob" else ops.straight_through(s.heavy, s.prob)
+  return sum(ops.budget_loss(heavy(s), cfg.heavy_budget, cfg.get("budget_kind", "l2"))
              for s in _switch_stats(ctx, "routing_budget"))
 
 

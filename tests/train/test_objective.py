@@ -46,3 +46,25 @@ def test_missing_statistics_are_an_error_but_zero_weight_terms_are_off():
 def test_unknown_term_names_the_known_ones():
   with pytest.raises(ValueError, match=r"Unknown loss terms \['gate_bc'\].*gate_bce"):
     objective.check_terms(_loss_config(gate_bc=1.0))
+
+
+def test_budget_on_decisions_sees_the_hard_routing_and_passes_gradient_to_logits():
+  import jax
+
+  def budget(logits, on):
+    r, stats = ops.switch(logits)
+    cfg = _loss_config(routing_budget=1.0)
+    cfg.budget_on = on
+    return objective.TERMS["routing_budget"]({"gate": {"dsl": {"stats": (stats,)}},
+                                              "loss_config": cfg})
+
+  # All p just under 0.5: no segment goes heavy. On p the budget is nearly met (0.49 vs 0.2 ...);
+  # on decisions it sees 0 heavy against the budget 0.2.
+  logits = jnp.full((4,), -0.04)
+  np.testing.assert_allclose(budget(logits, "decision"), (0.0 - 0.2) ** 2, rtol=1e-6)
+  p = float(jax.nn.sigmoid(-0.04))
+  np.testing.assert_allclose(budget(logits, "prob"), (p - 0.2) ** 2, rtol=1e-5)
+  grad = jax.grad(budget)(logits, "decision")
+  assert np.all(np.asarray(grad) < 0), grad   # descent raises the logits towards heavy
+  with pytest.raises(ValueError, match="budget_on='hard'"):
+    budget(logits, "hard")
