@@ -1,23 +1,22 @@
-"""Loads a trained run (config, model, parameters, operating point) from its workdir, for inference.
+"""Loads a trained keyword spotter with its operating point (gate thresholds, class names, window).
 
-A workdir written by `gcnet.main` holds `config.json`, `checkpoints/<step>/state` and, after the
-final evaluation, `report.json`. Only the parameters are restored: the optimizer state and the data
-iterator are not needed, and the dataset is never built, so inference needs no training data.
+Config, model and parameters come from `gcnet.deploy.load` (one checkpoint reader for every tool,
+with its fallback past an unreadable checkpoint); this adds what inference on audio files needs:
+the thresholds (calibrated in `report.json`, or given), the label names and the window length. The
+dataset is never built, so inference needs no training data.
 """
 
 import dataclasses
 import json
 
-import jax
 import ml_collections as mlc
 import numpy as np
-import orbax.checkpoint as ocp
 from etils import epath
 
 from gcnet import models
+from gcnet.deploy import load as deploy_load
 
 REPORT_FILE = "report.json"
-CONFIG_FILE = "config.json"
 
 
 @dataclasses.dataclass
@@ -64,35 +63,6 @@ def _read_json(path: epath.Path) -> dict | None:
     return None
 
 
-def latest_step(workdir) -> int:
-  """The newest complete checkpoint step in `workdir/checkpoints` (damaged ones are set aside)."""
-  directory = epath.Path(workdir) / "checkpoints"
-  steps = sorted(int(p.name) for p in directory.glob("*") if p.name.isdigit()
-                 and (p / "state").exists()) if directory.exists() else []
-  if not steps:
-    raise FileNotFoundError(f"No checkpoint in {directory}: train the run first "
-                            "(python -m gcnet.main --config=... --workdir=...).")
-  return steps[-1]
-
-
-def restore_params(workdir, step: int) -> dict:
-  """The "params" collection of checkpoint `step`, as arrays on the first CPU device."""
-  path = (epath.Path(workdir) / "checkpoints" / str(step) / "state").resolve()
-  cpu = jax.sharding.SingleDeviceSharding(jax.devices("cpu")[0])
-
-  def is_array(m):
-    return hasattr(m, "shape") and hasattr(m, "dtype")
-
-  with ocp.StandardCheckpointer() as checkpointer:
-    metadata = checkpointer.metadata(path)
-    tree = getattr(metadata, "item_metadata", None) or metadata
-    # Orbax restores the whole saved tree; the target only fixes where the arrays land.
-    target = jax.tree.map(
-        lambda m: jax.ShapeDtypeStruct(m.shape, m.dtype, sharding=cpu) if is_array(m) else m,
-        dict(tree), is_leaf=is_array)
-    return checkpointer.restore(path, target)["params"]
-
-
 def class_names_of(config, report: dict | None) -> list[str]:
   """Label names: the report's, else those of the config's dataset when known, else numbers."""
   num_classes = len(config.data.positive_classes) + 1
@@ -115,16 +85,11 @@ def load_run(workdir: str, theta: float | None = None, step: int | None = None) 
   Raises:
     FileNotFoundError: no config.json or no checkpoint.
   """
-  workdir_path = epath.Path(workdir)
-  config_dict = _read_json(workdir_path / CONFIG_FILE)
-  if config_dict is None:
-    raise FileNotFoundError(f"No readable {CONFIG_FILE} in {workdir}: not a gcnet run directory.")
-  config = mlc.ConfigDict(config_dict)
-  report = _read_json(workdir_path / REPORT_FILE)
+  config = deploy_load.load_config(workdir)
+  report = _read_json(epath.Path(workdir) / REPORT_FILE)
   class_names = class_names_of(config, report)
   model = models.build(config.model, len(class_names))
-  step = latest_step(workdir) if step is None else int(step)
-  params = restore_params(workdir, step)
+  params, _, step = deploy_load.restore_params(workdir, None if step is None else int(step))
   num_gates = model.num_stages - 1
   calibrated = ((report or {}).get("gating") or {}).get("calibrated", {}).get("theta")
   if theta is not None:

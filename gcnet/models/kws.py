@@ -163,9 +163,9 @@ def _norm(kind: str, name: str | None = None):
 
 # Named sizes: (first_features, block_features, block_strides). The first DS block halves time and
 # frequency once more, so the activation a GC layer after it compresses stays small, and the blocks
-# widen after it, so most of the compute sits in the back that a closed gate skips.
+# widen after it, so most of the network's compute sits in the back that a closed gate skips.
 KWS_DSCNN_SIZES = {
-    "tiny": (8, (16, 32), ((2, 2), (1, 1))),
+    "tiny": (8, (16, 64, 64), ((2, 2), (1, 1), (1, 1))),
     "small": (32, (64, 64, 128, 128), ((2, 2),) + ((1, 1),) * 3),
     "base": (64, (64, 128, 128, 256, 256), ((2, 2),) + ((1, 1),) * 4),
 }
