@@ -29,8 +29,8 @@ def local_batch_size(global_batch_size: int, process_count: int) -> int:
 
 
 def _shuffle_seed(seed: int) -> int:
-  # Grain reshuffles epoch e with seed (s + e); hashing the user seed first keeps the epochs of
-  # nearby user seeds (seed 0 epoch 1 vs seed 1 epoch 0) from sharing an order.
+  # Epoch e of user seed s is shuffled by default_rng([hash(s), e]): nearby user seeds and epochs
+  # (seed 0 epoch 1 vs seed 1 epoch 0) never share an order.
   return int(np.random.SeedSequence(int(seed)).generate_state(1)[0])
 
 
