@@ -108,13 +108,22 @@ def _padded_batches(source: LabeledSource, process_index: int, process_count: in
   num_batches = -(-largest_share // batch)
   template = source[0]
   for j in range(num_batches):
-    rows = source.__getitems__(share[j * batch:(j + 1) * batch].tolist())
+    indices = share[j * batch:(j + 1) * batch].tolist()
     out = {k: np.zeros((batch,) + np.shape(v), np.asarray(v).dtype) for k, v in template.items()}
-    if rows:
-      for k, v in stack_examples(rows).items():
-        out[k][:len(rows)] = v
-    out["mask"] = np.arange(batch) < len(rows)
+    if indices:
+      for k, v in _read_batch(source, indices).items():
+        out[k][:len(indices)] = v
+    out["mask"] = np.arange(batch) < len(indices)
     yield out
+
+
+def _read_batch(source, indices: list[int]) -> dict[str, np.ndarray]:
+  """A batch dict of `source`'s examples at `indices`: one op per array through `read_batch` when the
+  source has it (`LabeledSource`), else its examples stacked."""
+  read_batch = getattr(source, "read_batch", None)
+  if read_batch is not None:
+    return read_batch(indices)
+  return stack_examples(source.__getitems__(indices))
 
 
 class _ReadStep:
@@ -161,10 +170,7 @@ class _ReadStep:
     augmented = getattr(self._source, "augmented_batch", None)
     if augmented is not None:
       return stack_examples(augmented(indices.tolist(), epochs.tolist(), self._seed))
-    read_batch = getattr(self._source, "read_batch", None)
-    if read_batch is not None:
-      return read_batch(indices.tolist())
-    return stack_examples(self._source.__getitems__(indices.tolist()))
+    return _read_batch(self._source, indices.tolist())
 
   def __getstate__(self):
     state = dict(self.__dict__)
