@@ -80,7 +80,7 @@ def pin_threads(n: int) -> list:
 
 def data_source(data_dir: str) -> tuple[dict, str]:
   """Config overrides of `config.data` and a description: real Fashion-MNIST if present, else tiny."""
-  from gcnet.data import fashion_mnist
+  from gcnet.data.images import fashion_mnist
   try:
     fashion_mnist.find_source_files(fashion_mnist.DEBIAN_DIR)
     return {"data_dir": data_dir}, f"real Fashion-MNIST ({fashion_mnist.DEBIAN_DIR})"
@@ -165,7 +165,7 @@ class TorchStep:
 
   def __init__(self, config, batches, num_classes: int):
     from benchmarks import torch_reference as tr
-    from gcnet.models.builtin import IMAGE_CNN_SIZES
+    from gcnet.models.image_cnn import IMAGE_CNN_SIZES
     widths, convs, dense = IMAGE_CNN_SIZES[config.model.size]
     gc_after = tuple(config.model.gc_after) if config.model.gated else ()
     model = tr.GatedCNN(num_classes, widths, convs, dense, gc_after)

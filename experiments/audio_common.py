@@ -9,7 +9,7 @@ SOUND_THEME_DIR = "/usr/share/sounds/freedesktop/stereo"
 
 
 def kws_data_config(name: str, positive_classes, sample_rate: int = 8000) -> mlc.ConfigDict:
-  """Data config of a keyword-spotting dataset (see gcnet/data/kws_dataset.py and fsdd.py)."""
+  """Data config of a keyword-spotting dataset (see gcnet/data/audio/kws_dataset.py and fsdd.py)."""
   data = mlc.ConfigDict()
   data.name = name
   data.source_dir = ""            # raw clips; "" -> the dataset's default location
@@ -25,7 +25,7 @@ def kws_data_config(name: str, positive_classes, sample_rate: int = 8000) -> mlc
   data.skip_corrupt = False       # True: skip unreadable files (counted and logged)
   data.background_fraction = 0.2  # of each split: windows of silence, noise or real sounds
   data.background_weights = mlc.ConfigDict(dict(silence=0.2, noise=0.4, real=0.4))
-  # Directories of real background audio; assigned to splits by file (see gcnet/data/background.py).
+  # Directories of real background audio; assigned to splits by file (see gcnet/data/audio/background.py).
   data.background_dirs = (SOUND_THEME_DIR,) if os.path.isdir(SOUND_THEME_DIR) else ("",)
   data.noise_level_db = (-60.0, -25.0)   # RMS dBFS range of noise and real background
   data.bed_noise_db = -70.0              # faint white noise under every window (<= -120: zeros)

@@ -23,7 +23,7 @@ DEFAULT_BUDGET = 0.2
 
 
 def codec_data_config(sample_rate: int = 8000) -> mlc.ConfigDict:
-  """FSDD clips joined by pauses of background, speaker-held-out (gcnet/data/codec_streams.py)."""
+  """FSDD clips joined by pauses of background, speaker-held-out (gcnet/data/audio/codec_streams.py)."""
   data = mlc.ConfigDict()
   data.name = "fsdd_streams"
   data.source_dir = ""                    # "" -> ../shared/data/fsdd/recordings or ~/...

@@ -1,6 +1,6 @@
 """The DSL codec at 24 kHz ("base" size, SoundStream's rate) on your own corpus, e.g. LibriTTS.
 
-Any directory tree of WAV / FLAC / Ogg files works (`gcnet/data/wav_dir.py`); files are resampled
+Any directory tree of WAV / FLAC / Ogg files works (`gcnet/data/audio/wav_dir.py`); files are resampled
 to 24 kHz. With `split_by="folder"` the top-level folders (LibriTTS: speakers) are held out whole.
 The arg picks the variant as in `codec_dsl.py` (`dsl`, `dsl_budget<rho>`, `heavy`, `light`,
 `runlocal`).

@@ -1,5 +1,5 @@
 """GC keyword spotting on the official TFDS Speech Commands (12 classes, 16 kHz), for users who have
-it prepared in array_record format (see gcnet/data/speech_commands.py); it cannot be built offline.
+it prepared in array_record format (see gcnet/data/audio/speech_commands.py); it cannot be built offline.
 
 Keywords "yes", "no", "stop" vs the other words, `_unknown_`, `_silence_` and generated background.
 

@@ -14,7 +14,7 @@ import jax
 import numpy as np
 
 from gcnet.audio import quality
-from gcnet.data import audio_io
+from gcnet.audio import audio_io
 from gcnet.eval import codec_report
 from gcnet.models.codec import StagedCodec
 

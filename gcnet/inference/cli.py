@@ -4,7 +4,7 @@ import contextlib
 import json
 import sys
 
-from gcnet.data import audio_io
+from gcnet.audio import audio_io
 from gcnet.inference import predict_files
 from gcnet.inference import run_loader
 from gcnet.inference import staged
@@ -33,7 +33,7 @@ def predict(*, workdir: str, inputs: str, output: str, theta: float | None = Non
     counts the windows each stage ran on (the last is the back).
   Raises:
     FileNotFoundError: no run, no inputs.
-    gcnet.data.audio_io.AudioReadError: an unreadable audio file (named in the message); nothing
+    gcnet.audio.audio_io.AudioReadError: an unreadable audio file (named in the message); nothing
       is written for it and the run stops there, so a bad file is never silently skipped.
   """
   run = run_loader.load_run(workdir, theta=theta)

@@ -2,7 +2,7 @@
 
 - A clip no longer than the window is centred on the faint bed noise that evaluation windows sit on
   (`config.data.bed_noise_db`, drawn from a fixed seed so a file always gives the same window), as
-  `gcnet.data.audio_windows.KwsWindows` builds its evaluation examples.
+  `gcnet.data.audio.windows.KwsWindows` builds its evaluation examples.
 - A longer clip gives candidate windows every `hop` samples (the last one reaching the end); the
   caller picks one: the centre window, or the window the (first) gate is most confident in
   ("max_gate", the default of `gcnet.predict`: a keyword need not sit in the middle of a file).
@@ -10,8 +10,8 @@
 
 import numpy as np
 
-from gcnet.data import audio_windows as aw
-from gcnet.data import background as bg
+from gcnet.data.audio import windows as aw
+from gcnet.data.audio import background as bg
 
 LONG_CLIP_MODES = ("max_gate", "centre")
 _BED_SEED = 0

@@ -5,7 +5,7 @@
 
 The recording is a faint white bed (as under every training window) with, in turn, a background
 stretch (silence, coloured noise or a crop of a real sound of the *test* share of the background
-directory, see `gcnet.data.background.load_real_background`) and a spoken digit from the split's
+directory, see `gcnet.data.audio.background.load_real_background`) and a spoken digit from the split's
 test clips (official: takes 0-4; speaker_held_out: the test speakers). About half the digits are
 keywords. `OUTPUT` minus `.wav` plus `.json` gets the truth: `{sample_rate, duration_s, keywords,
 events: [{start_s, end_s, file, digit, word, keyword, label_name}], background: [{start_s, end_s,
@@ -21,9 +21,9 @@ import soundfile
 from absl import app
 from absl import flags
 
-from gcnet.data import audio_io
-from gcnet.data import background as bg
-from gcnet.data import fsdd
+from gcnet.audio import audio_io
+from gcnet.data.audio import background as bg
+from gcnet.data.audio import fsdd
 
 flags.DEFINE_string("recordings", None, "FSDD recordings directory ({digit}_{speaker}_{take}.wav).")
 flags.DEFINE_string("output", None, "WAV to write; the truth goes beside it as .json.")

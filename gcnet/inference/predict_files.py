@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from gcnet.data import audio_io
+from gcnet.audio import audio_io
 from gcnet.inference import clip_windows as cw
 from gcnet.inference import staged
 from gcnet.inference.run_loader import LoadedRun
@@ -56,7 +56,7 @@ def predict_file(run: LoadedRun, runner: staged.StagedRunner, path: str,
   """The JSON record of one file.
 
   Raises:
-    gcnet.data.audio_io.AudioReadError: an unreadable or empty file (the message names it).
+    gcnet.audio.audio_io.AudioReadError: an unreadable or empty file (the message names it).
   """
   clip, _ = audio_io.read_audio(path, run.sample_rate)
   hop = max(1, int(round(hop_seconds * run.sample_rate)))

@@ -69,7 +69,7 @@ def class_names_of(config, report: dict | None) -> list[str]:
   if report and len(report.get("class_names") or ()) == num_classes:
     return list(report["class_names"])
   if config.data.name == "fsdd":
-    from gcnet.data import fsdd  # pylint: disable=g-import-not-at-top
+    from gcnet.data.audio import fsdd  # pylint: disable=g-import-not-at-top
     return [fsdd.DIGIT_NAMES[i] for i in config.data.positive_classes] + ["background"]
   return [str(i) for i in range(num_classes - 1)] + ["background"]
 

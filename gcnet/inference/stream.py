@@ -1,14 +1,14 @@
 """Always-on streaming: a window slides over a long recording, the back wakes only when gated in.
 
 Window `i` covers samples `[i * hop, i * hop + window_len)` (the tail zero-padded, see
-`gcnet.data.audio_windows.sliding_windows`). The front and gate(s) run on every window; the back
+`gcnet.data.audio.windows.sliding_windows`). The front and gate(s) run on every window; the back
 runs only on windows every gate passed. A window whose label is a keyword is a detection;
 consecutive windows with the same keyword merge into one event spanning them.
 """
 
 import numpy as np
 
-from gcnet.data import audio_windows as aw
+from gcnet.data.audio import windows as aw
 from gcnet.inference import staged
 from gcnet.inference.run_loader import LoadedRun
 

@@ -1,3 +1,18 @@
-"""Models with GC and DSL layers, built from a config by name."""
+"""Models with GC and DSL layers, built from a config by name.
 
-from gcnet.models.registry import build, register
+`build(config.model, num_classes)` imports only the module of the named model (`MODELS`), or the
+`"module.path:function"` given as the name.
+"""
+
+from gcnet import catalog
+
+MODELS = {
+    "image_cnn": "gcnet.models.image_cnn:build",
+    "kws_dscnn": "gcnet.models.kws:build",
+    "soundstream_dsl": "gcnet.models.codec.codec:build",
+}
+
+
+def build(model_config, num_classes: int | None):
+  """The Linen module named `model_config.name` (`num_classes`: `K + 1`; None for a codec)."""
+  return catalog.resolve(MODELS, model_config.name, "model")(model_config, num_classes)

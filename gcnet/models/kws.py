@@ -16,7 +16,6 @@ import jax.numpy as jnp
 
 from gcnet.models import conv_cpu
 from gcnet.models.audio_frontend import LogMelFrontend
-from gcnet.models.registry import register
 from gcnet.nn import GatedCompression
 
 NORMS = ("layer", "none")
@@ -171,8 +170,7 @@ KWS_DSCNN_SIZES = {
 }
 
 
-@register("kws_dscnn")
-def build_kws_dscnn(cfg, num_classes: int) -> KwsDSCNN:
+def build(cfg, num_classes: int) -> KwsDSCNN:
   """`cfg`: size, gated, gc_after, gc, frontend, norm, dtype (see experiments/audio_common.py)."""
   if cfg.size not in KWS_DSCNN_SIZES:
     raise ValueError(f"Unknown kws_dscnn size {cfg.size!r}; sizes: {sorted(KWS_DSCNN_SIZES)}.")

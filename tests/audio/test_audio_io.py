@@ -1,4 +1,4 @@
-"""Reading, resampling and error handling of audio files (gcnet.data.audio_io)."""
+"""Reading, resampling and error handling of audio files (gcnet.audio.audio_io)."""
 
 import logging
 import os
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from gcnet.data import audio_io
+from gcnet.audio import audio_io
 
 
 def _tone(freq, rate, seconds, amplitude=0.5):

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from gcnet.data import audio_windows as aw
-from gcnet.data import background as bg
+from gcnet.data.audio import windows as aw
+from gcnet.data.audio import background as bg
 
 
 def test_place_centres_pads_and_crops():

@@ -8,8 +8,8 @@ import soundfile
 
 from experiments import audio_common
 from gcnet import data
-from gcnet.data import audio_io
-from gcnet.data import fsdd
+from gcnet.audio import audio_io
+from gcnet.data.audio import fsdd
 
 SPEAKERS = {"alice": 8000, "bob": 16000, "carol": 44100}   # each speaker records at its own rate
 TAKES = (0, 1, 5, 6, 7)                                     # 0-1: official test; 5-7: train

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from experiments import audio_common
-from gcnet.data import fsdd
+from gcnet.data.audio import fsdd
 
 
 @pytest.mark.needs_data

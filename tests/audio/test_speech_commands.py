@@ -7,7 +7,7 @@ import pytest
 import soundfile
 
 from experiments import speech_commands_kws_gc
-from gcnet.data import speech_commands
+from gcnet.data.audio import speech_commands
 
 
 def _wav_bytes(wave, rate):

@@ -9,8 +9,8 @@ import soundfile
 
 from codec_data_testutil import tone, write_fsdd_like
 from gcnet import data as data_lib
-from gcnet.data import codec_streams
-from gcnet.data import wav_dir
+from gcnet.data.audio import codec_streams
+from gcnet.data.audio import wav_dir
 
 
 def test_crop_source_tiles_and_jitters_deterministically():

@@ -6,7 +6,7 @@ import ml_collections as mlc
 import numpy as np
 
 from gcnet.data import dataset as dataset_lib
-from gcnet.data import idx
+from gcnet.data.images import idx
 
 NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from gcnet import data
-from gcnet.data import fashion_mnist
-from gcnet.data import idx
+from gcnet.data.images import fashion_mnist
+from gcnet.data.images import idx
 from tests.data.fixtures import data_config, write_tiny_idx_dir
 
 

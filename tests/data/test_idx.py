@@ -5,7 +5,7 @@ import gzip
 import numpy as np
 import pytest
 
-from gcnet.data import idx
+from gcnet.data.images import idx
 
 
 @pytest.mark.parametrize("suffix", ["", ".gz"])

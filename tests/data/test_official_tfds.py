@@ -42,7 +42,7 @@ class GcnetTestImages(tfds.core.GeneratorBasedBuilder):
   """A tiny image dataset written with real PNG-encoded `Image` features (Pillow, no TF)."""
 
   VERSION = tfds.core.Version("1.0.0")
-  code_path = epath.Path(__file__)  # See gcnet/data/fashion_mnist.py.
+  code_path = epath.Path(__file__)  # See gcnet/data/images/fashion_mnist.py.
 
   def _info(self):
     return tfds.core.DatasetInfo(builder=self, features=tfds.features.FeaturesDict({

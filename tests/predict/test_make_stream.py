@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gcnet.data import background as bg
+from gcnet.data.audio import background as bg
 from gcnet.inference import make_stream as ms
 from gcnet.inference import stream_truth
 from tests.predict import predict_fixtures as fx

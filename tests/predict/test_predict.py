@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import soundfile
 
-from gcnet.data import audio_io
-from gcnet.data import audio_windows as aw
+from gcnet.audio import audio_io
+from gcnet.data.audio import windows as aw
 from gcnet.inference import cli
 from gcnet.inference import run_loader
 from gcnet.inference import staged

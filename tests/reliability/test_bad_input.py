@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 from gcnet import data as data_lib
-from gcnet.data import audio_io
-from gcnet.data import fashion_mnist
-from gcnet.data import idx
+from gcnet.audio import audio_io
+from gcnet.data.images import fashion_mnist
+from gcnet.data.images import idx
 from gcnet.train import loop
 from tests.reliability import procs
 from tests.train.fixtures import tiny_config, write_tiny_fashion_mnist

@@ -4,7 +4,7 @@ import os
 
 import numpy as np
 
-from gcnet.data.idx import write_idx
+from gcnet.data.images.idx import write_idx
 
 
 def write_tiny_fashion_mnist(directory: str, num_train: int = 640, num_test: int = 128,

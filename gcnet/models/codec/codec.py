@@ -38,7 +38,6 @@ from gcnet.models.codec.decoder import Decoder
 from gcnet.models.codec.discriminator import MultiSTFTDiscriminator
 from gcnet.models.codec.encoder import Encoder
 from gcnet.models.codec.rvq import ResidualVQ
-from gcnet.models.registry import register
 from gcnet.nn import DynamicSwitch
 
 PATHWAYS = ("dsl", "heavy", "light")
@@ -211,7 +210,6 @@ def from_config(cfg) -> SoundStreamDSL:
   return SoundStreamDSL(**kwargs)
 
 
-@register("soundstream_dsl")
-def _build(cfg, num_classes=None) -> SoundStreamDSL:
+def build(cfg, num_classes=None) -> SoundStreamDSL:
   del num_classes  # Unsupervised.
   return from_config(cfg)

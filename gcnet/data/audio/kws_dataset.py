@@ -14,9 +14,9 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from gcnet.data import audio_io
-from gcnet.data import audio_windows as aw
-from gcnet.data import background as bg
+from gcnet.audio import audio_io
+from gcnet.data.audio import windows as aw
+from gcnet.data.audio import background as bg
 from gcnet.data import labels as labels_lib
 from gcnet.data import splits as splits_lib
 

@@ -22,7 +22,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from gcnet.data import audio_io
+from gcnet.audio import audio_io
 
 DEBIAN_SOUND_THEME_DIR = "/usr/share/sounds/freedesktop/stereo"
 NOISE_EXPONENTS = {"white": 0.0, "pink": 1.0, "brown": 2.0, "blue": -1.0}

@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from gcnet.data import background as bg
+from gcnet.data.audio import background as bg
 
 SPLIT_IDS = {"train": 0, "validation": 1, "test": 2}
 _EVAL_KEY = 1  # appended to evaluation keys, so they never share a stream with a training key

@@ -8,7 +8,7 @@ evaluation crops tile the stream without overlap.
 
 `fsdd_streams` arranges the Free Spoken Digit Dataset as an always-on microphone would hear it: the
 clips of each split, in a seeded random order and at a random level, joined by pauses of background
-(faint bed noise, coloured noise or real sounds, from `gcnet.data.background`) with a low-level bed
+(faint bed noise, coloured noise or real sounds, from `gcnet.data.audio.background`) with a low-level bed
 under the speech as well. Splits hold out whole speakers (`test_speakers`, `validation_speakers`).
 """
 
@@ -19,10 +19,9 @@ from typing import Sequence
 
 import numpy as np
 
-from gcnet.data import audio_io
-from gcnet.data import background
-from gcnet.data import fsdd
-from gcnet.data.registry import register_dataset
+from gcnet.audio import audio_io
+from gcnet.data.audio import background
+from gcnet.data.audio import fsdd
 
 SPLITS = ("train", "validation", "test")
 
@@ -173,7 +172,6 @@ def fsdd_speaker_clips(source_dir: str, sample_rate: int, test_speakers: Sequenc
   return out
 
 
-@register_dataset("fsdd_streams")
 def fsdd_streams(data_config) -> AudioCropDataset:
   """FSDD as always-on streams with speaker-held-out splits (see the module docstring)."""
   rate = int(data_config.sample_rate)

@@ -13,10 +13,9 @@ from etils import epath
 import numpy as np
 import tensorflow_datasets as tfds
 
-from gcnet.data import idx
+from gcnet.data.images import idx
 from gcnet.data import labels
 from gcnet.data.dataset import Dataset
-from gcnet.data.registry import register_dataset
 
 CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
                "Bag", "Ankle boot")
@@ -196,7 +195,6 @@ def prepared_builder(data_config, allow_download: bool = True) -> GcnetFashionMn
   return builder
 
 
-@register_dataset("fashion_mnist")
 def fashion_mnist_dataset(data_config) -> Dataset:
   # Check the config before the (possibly slow) first preparation.
   labels.validate_positive_classes(data_config.positive_classes, CLASS_NAMES, data_config.name)

@@ -17,9 +17,8 @@ from typing import Sequence
 
 import numpy as np
 
-from gcnet.data import audio_io
-from gcnet.data.codec_streams import SPLITS, AudioCropDataset
-from gcnet.data.registry import register_dataset
+from gcnet.audio import audio_io
+from gcnet.data.audio.codec_streams import SPLITS, AudioCropDataset
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga")
 
@@ -95,7 +94,6 @@ def load_split_streams(root: str, sample_rate: int, split_by: str = "file",
   return streams
 
 
-@register_dataset("wav_dir")
 def wav_dir(data_config) -> AudioCropDataset:
   """Crops of the audio under `config.data.source_dir` at `config.data.sample_rate`."""
   if not data_config.source_dir:

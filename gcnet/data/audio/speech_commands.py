@@ -16,9 +16,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from gcnet.data import audio_io
-from gcnet.data import kws_dataset
-from gcnet.data import registry
+from gcnet.audio import audio_io
+from gcnet.data.audio import kws_dataset
 from gcnet.data import splits as splits_lib
 
 TFDS_NAME = "speech_commands"
@@ -48,7 +47,7 @@ def open_tfds_split(split: str, data_dir: str | None) -> Sequence[dict]:
     raise FileNotFoundError(
         f"TFDS {TFDS_NAME!r} is not prepared in array_record format under "
         f"{data_dir or '$TFDS_DATA_DIR'}; prepare it where TensorFlow and internet are available "
-        f"(see gcnet/data/speech_commands.py). Cause: {type(e).__name__}: {e}") from e
+        f"(see gcnet/data/audio/speech_commands.py). Cause: {type(e).__name__}: {e}") from e
 
 
 def build(data_config, open_split: Callable[[str, str | None], Sequence[dict]] = open_tfds_split
@@ -76,7 +75,3 @@ class _Clips:
   def __call__(self, i: int) -> np.ndarray:
     return decode_audio(self._raw[i]["audio"], self._rate)
 
-
-@registry.register_dataset("speech_commands")
-def speech_commands(data_config) -> kws_dataset.KwsDataset:
-  return build(data_config)

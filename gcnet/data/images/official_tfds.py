@@ -19,7 +19,6 @@ import tensorflow_datasets as tfds
 
 from gcnet.data import labels
 from gcnet.data.dataset import Dataset
-from gcnet.data.registry import register_dataset
 
 CIFAR10_CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
                        "ship", "truck")
@@ -78,12 +77,10 @@ def _have_image_decoder() -> bool:
   return any(importlib.util.find_spec(m) is not None for m in ("PIL", "cv2"))
 
 
-@register_dataset("cifar10")
 def cifar10_dataset(data_config) -> Dataset:
   return tfds_image_dataset(data_config.name, "cifar10", data_config,
                             class_names=CIFAR10_CLASS_NAMES)
 
 
-@register_dataset("tfds:")
 def tfds_prefixed_dataset(data_config) -> Dataset:
   return tfds_image_dataset(data_config.name, data_config.name.split(":", 1)[1], data_config)

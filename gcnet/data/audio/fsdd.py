@@ -13,7 +13,7 @@ rate is resampled), digit, speaker and take index. Its splits are the official o
   so theta is calibrated on unseen voices like the test's), or, when empty, a stratified carve of
   the remaining speakers; train = the remaining speakers.
 
-Every split then gets background windows (see `gcnet.data.kws_dataset`), source label 10.
+Every split then gets background windows (see `gcnet.data.audio.kws_dataset`), source label 10.
 """
 
 import hashlib
@@ -25,9 +25,8 @@ from etils import epath
 import numpy as np
 import tensorflow_datasets as tfds
 
-from gcnet.data import audio_io
-from gcnet.data import kws_dataset
-from gcnet.data import registry
+from gcnet.audio import audio_io
+from gcnet.data.audio import kws_dataset
 
 DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 BACKGROUND_SOURCE_LABEL = len(DIGIT_NAMES)
@@ -216,7 +215,6 @@ def _stratified_carve(clips, pool: np.ndarray, fraction: float, seed: int) -> np
   return chosen
 
 
-@registry.register_dataset("fsdd")
 def fsdd(data_config) -> kws_dataset.KwsDataset:
   """The gcnet dataset "fsdd": keyword windows of FSDD digits plus background (see module doc)."""
   audio_io.check_sample_rate(data_config.sample_rate)
