@@ -5,7 +5,7 @@
 
 For each batch size (default 1, i.e. streaming one sample at a time, and 256) on test samples:
 
-- stage times `t_i(b)`: each stage alone, as staged inference calls it (gcnet.deploy.timing);
+- stage times `t_i(b)`: each stage alone, as staged inference calls it (gcnet.runtime.timing);
 - reach `r_i`: fraction of the streamed samples that ran stage `i` (measured by the runner);
 - **expected** s/sample `= sum_i r_i t_i(b) / b` (a stage's time scales linearly with its samples);
 - **bucketed** s/sample: the same with the back timed at the bucket sizes it really ran on (what
@@ -39,7 +39,7 @@ flags.DEFINE_list("batch_sizes", ["1", "256"], "Batch sizes to stream at.")
 flags.DEFINE_integer("num_samples", 2048, "Test samples streamed at batch sizes > 1.")
 flags.DEFINE_integer("stream_samples", 512, "Test samples streamed at batch size 1.")
 flags.DEFINE_integer("rounds", 5, "Interleaved measurement rounds (medians are reported).")
-flags.DEFINE_integer("bucket_step", 0, "0: power-of-two buckets; else see gcnet.deploy.buckets.")
+flags.DEFINE_integer("bucket_step", 0, "0: power-of-two buckets; else see gcnet.runtime.buckets.")
 flags.DEFINE_list("theta", [], "Per-gate thresholds (default: the run's calibrated ones).")
 flags.DEFINE_string("output", "", "JSON output ('': WORKDIR/staged_inference.json).")
 flags.mark_flags_as_required(["workdir"])

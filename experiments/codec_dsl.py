@@ -11,7 +11,7 @@ The arg picks the variant (comma-separated parts, any order):
   python -m gcnet.main --config=experiments/codec_dsl.py:heavy --workdir=runs/codec_heavy
   python -m gcnet.main --config=experiments/codec_dsl.py:dsl,runlocal --workdir=/tmp/x
   python -m launch.sweep --config=experiments/codec_dsl.py:dsl --sweep_dir=runs/codec_sweep
-  python -m gcnet.codec --workdir=runs/codec_dsl --input=in.wav --output=out.wav
+  python -m gcnet.cli.codec --workdir=runs/codec_dsl --input=in.wav --output=out.wav
 """
 
 import ml_collections as mlc

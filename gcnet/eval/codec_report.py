@@ -1,8 +1,8 @@
 """End-of-training report of a codec run: quality, routing, compute, bitrate and decode time.
 
-    python -m gcnet.eval.codec_report --workdir=RUN [--max_seconds=60] [--baseline_workdir=HEAVY]
+    python -m gcnet.cli.codec_report --workdir=RUN [--max_seconds=60] [--baseline_workdir=HEAVY]
     # (re)writes RUN/report.json from the latest checkpoint
-    python -m gcnet.eval.codec_report --summary=RUN1,RUN2,... [--plot=quality.png]
+    python -m gcnet.cli.codec_report --summary=RUN1,RUN2,... [--plot=quality.png]
 
 On `config.eval.split` (the speaker-held-out test set by default), in crops of
 `config.data.eval_crop_seconds`:
@@ -24,36 +24,16 @@ import math
 import time
 
 import jax
-import ml_collections as mlc
 import numpy as np
-import orbax.checkpoint as ocp
 from etils import epath
 
 from gcnet import data as data_lib
-from gcnet import models
 from gcnet.audio import quality
-from gcnet.models.codec import StagedCodec, codec_compute, expected_flops_per_s
+from gcnet.models.codec import codec_compute, expected_flops_per_s
+from gcnet.runtime.codec_staged import StagedCodec
 
 REPORT_FILE = "report.json"
 ACTIVE_DB = -45.0
-
-
-def load_run(workdir, step: int | None = None) -> tuple[mlc.ConfigDict, object, dict, int]:
-  """`(config, model, variables {"params", "quantizer"}, step)` of a codec run's checkpoint at
-  `step` (default: the latest)."""
-  workdir = epath.Path(workdir)
-  config = mlc.ConfigDict(json.loads((workdir / "config.json").read_text()))
-  model = models.build(config.model, 0)
-  manager = ocp.CheckpointManager(workdir / "checkpoints",
-                                  item_handlers={"state": ocp.StandardCheckpointHandler()})
-  step = manager.latest_step() if step is None else step
-  if step is None or step not in manager.all_steps():
-    raise FileNotFoundError(f"No checkpoint (step {step}) in {workdir / 'checkpoints'}; steps: "
-                            f"{list(manager.all_steps())}.")
-  state = manager.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore()))["state"]
-  manager.close()
-  variables = {"params": state["params"], "quantizer": state["model_state"]["quantizer"]}
-  return config, model, jax.tree.map(np.asarray, variables), int(step)
 
 
 def bitrate(model, n_q: int | None = None) -> float:
@@ -146,18 +126,13 @@ def decode_timing(model, variables, wave: np.ndarray, repeats: int = 3) -> dict:
     total = _median_time(lambda: jax.block_until_ready(apply(variables, wave)), repeats)
     return {"audio_seconds": audio_s, "end_to_end_s": total}
   staged = StagedCodec(model, variables)
-  windows, heavy = staged._front(staged.variables, wave, n_q=None)  # pylint: disable=protected-access
-  windows, heavy = np.asarray(windows), np.asarray(heavy)
-  from gcnet.nn import run_staged  # pylint: disable=g-import-not-at-top
-  heavy_fn = lambda x: jax.block_until_ready(staged._heavy(staged.variables, x))  # pylint: disable=protected-access
-  light_fn = lambda x: jax.block_until_ready(staged._light(staged.variables, x))  # pylint: disable=protected-access
+  windows, heavy = staged.route(wave)
   all_heavy = np.ones_like(heavy)
-  dec_dsl = _median_time(lambda: run_staged(windows, heavy, heavy_fn, light_fn), repeats)
-  dec_heavy = _median_time(lambda: run_staged(windows, all_heavy, heavy_fn, light_fn), repeats)
+  dec_dsl = _median_time(lambda: staged.decode(windows, heavy), repeats)
+  dec_heavy = _median_time(lambda: staged.decode(windows, all_heavy), repeats)
 
   def heavy_end_to_end():
-    w, _ = staged._front(staged.variables, wave, n_q=None)  # pylint: disable=protected-access
-    return run_staged(np.asarray(w), all_heavy, heavy_fn, light_fn)
+    return staged.decode(staged.route(wave)[0], all_heavy)
 
   e2e_dsl = _median_time(lambda: staged(wave), repeats)
   e2e_heavy = _median_time(heavy_end_to_end, repeats)
@@ -261,35 +236,3 @@ def summarize(workdirs, plot_path: str = "") -> str:
     fig.savefig(plot_path, dpi=120)
   return "\n".join([head] + rows)
 
-
-def main(argv):
-  del argv
-  from absl import flags  # pylint: disable=g-import-not-at-top
-  from absl import logging  # pylint: disable=g-import-not-at-top
-  if not flags.FLAGS["verbosity"].present:
-    logging.set_verbosity(logging.WARNING)  # Orbax logs every restore at INFO.
-  if flags.FLAGS.summary:
-    print(summarize(flags.FLAGS.summary.split(","), flags.FLAGS.plot))
-    return
-  workdir = flags.FLAGS.workdir
-  config, model, variables, step = load_run(workdir, flags.FLAGS.step)
-  for name in ("max_seconds", "timing_seconds", "baseline_workdir"):
-    value = getattr(flags.FLAGS, name)
-    if value not in (None, ""):
-      config.eval[name] = value
-  dataset = data_lib.get_dataset(config.data)
-  write_codec_report(config, workdir, model, variables["params"], variables, dataset, step,
-                     flags.FLAGS.report_file)
-
-
-if __name__ == "__main__":
-  from absl import app, flags  # pylint: disable=g-import-not-at-top,g-multiple-import
-  flags.DEFINE_string("workdir", None, "A codec run's workdir.")
-  flags.DEFINE_integer("step", None, "Checkpoint step to evaluate (default: the latest).")
-  flags.DEFINE_float("max_seconds", None, "Override config.eval.max_seconds (0: whole split).")
-  flags.DEFINE_float("timing_seconds", None, "Override config.eval.timing_seconds.")
-  flags.DEFINE_string("baseline_workdir", "", "A heavy-only run's workdir to compare against.")
-  flags.DEFINE_string("report_file", REPORT_FILE, "File name of the report in the workdir.")
-  flags.DEFINE_string("summary", "", "Comma-separated workdirs or report files: print a table.")
-  flags.DEFINE_string("plot", "", "With --summary: write a PNG of quality vs light fraction.")
-  app.run(main)

@@ -12,13 +12,12 @@ Routing. The switch pools `h` over the frames of each segment (mean), a dense la
 per segment, and `ops.switch` turns it into the heavy weight `r [B, S]`: hard with a straight-through
 gradient (default) or soft. Training output is `ops.mix(r, heavy, light)` per segment, so both
 pathways run. With `train=False` the routing is always hard; `__call__` still runs both pathways and
-selects (jit-friendly), while `run_staged` runs only the chosen pathway of each segment.
+selects (jit-friendly), while `gcnet.runtime.codec_staged` runs only the chosen pathway of
+each segment.
 
 Statistics: `ops.SwitchStats` with fields of shape `[B, S]`, sown into the `"gate"` collection as
 `"stats"` (the same collection as `GatedCompression`).
 """
-
-from typing import Callable
 
 import flax.linen as nn
 import jax
@@ -112,44 +111,3 @@ class DynamicSwitch(nn.Module):
     up = y.shape[1] // window
     return y[:, self.context_frames * up:]
 
-
-def bucket_size(n: int, minimum: int = 1) -> int:
-  """The next power of two `>= max(n, minimum)`: few distinct shapes, so few compilations."""
-  return 1 << (max(n, minimum) - 1).bit_length()
-
-
-def run_staged(windows, heavy_mask, heavy_fn: Callable, light_fn: Callable,
-               min_bucket: int = 1) -> tuple[np.ndarray, dict]:
-  """Hard-routed inference that runs each pathway only on the windows routed to it.
-
-  Gathers the windows routed heavy into one batch and the others into another, pads each batch to a
-  power-of-two bucket (rows of zeros, discarded), runs `heavy_fn` / `light_fn` (e.g. jitted
-  `DynamicSwitch.run_heavy` / `run_light`) on it, and scatters the outputs back. A pathway with no
-  window is not called at all.
-
-  Args:
-    windows: `[N, W, D]` (from `DynamicSwitch.windows`).
-    heavy_mask: `[N]` bool, True where the segment goes to the heavy pathway.
-  Returns:
-    `(outputs [N, L, ...] np.ndarray, counts)`, `counts` holding the rows each pathway decoded
-    (`heavy_rows`, `light_rows`, padding included), the routed segments (`heavy_segments`,
-    `light_segments`) and the number of calls (`heavy_calls`, `light_calls`).
-  """
-  windows = np.asarray(windows)
-  heavy_mask = np.asarray(heavy_mask, bool).reshape(-1)
-  out, counts = None, {}
-  for name, fn, rows in (("heavy", heavy_fn, np.flatnonzero(heavy_mask)),
-                         ("light", light_fn, np.flatnonzero(~heavy_mask))):
-    counts[f"{name}_segments"] = int(rows.size)
-    counts[f"{name}_rows"] = counts[f"{name}_calls"] = 0
-    if rows.size == 0:
-      continue
-    size = bucket_size(rows.size, min_bucket)
-    batch = np.zeros((size,) + windows.shape[1:], windows.dtype)
-    batch[:rows.size] = windows[rows]
-    y = np.asarray(fn(batch))[:rows.size]
-    if out is None:
-      out = np.zeros((windows.shape[0],) + y.shape[1:], y.dtype)
-    out[rows] = y
-    counts[f"{name}_rows"], counts[f"{name}_calls"] = size, 1
-  return out, counts

@@ -6,7 +6,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from gcnet import ops
-from gcnet.nn import DynamicSwitch, run_staged
+from gcnet.nn import DynamicSwitch
+from gcnet.runtime.codec_staged import run_routed
 
 SEG, CTX = 2, 1
 
@@ -75,7 +76,7 @@ def test_staged_runs_only_the_chosen_pathway_and_matches_training_output():
   log = []
   windows = switch.apply(v, h, method="windows")
   mask = np.asarray(r).reshape(-1) > 0
-  out, counts = run_staged(windows, mask, _counting(heavy_fn, log, "heavy"),
+  out, counts = run_routed(windows, mask, _counting(heavy_fn, log, "heavy"),
                            _counting(light_fn, log, "light"))
   n_heavy = int(mask.sum())
   assert 0 < n_heavy < mask.size
@@ -98,7 +99,7 @@ def test_light_only_routing_never_runs_the_heavy_pathway():
   mask = np.asarray(switch.apply(v, h, method="route")[1].heavy).reshape(-1) > 0
   assert not mask.any()
   with nn.intercept_methods(spy):  # Eager: every executed pathway call is seen.
-    out, counts = run_staged(windows, mask, lambda x: switch.apply(v, x, method="run_heavy"),
+    out, counts = run_routed(windows, mask, lambda x: switch.apply(v, x, method="run_heavy"),
                              lambda x: switch.apply(v, x, method="run_light"))
   assert calls == ["light"]
   assert counts["heavy_calls"] == 0 and counts["light_rows"] == 16

@@ -7,4 +7,3 @@ from gcnet.models.codec.discriminator import MultiSTFTDiscriminator, STFTDiscrim
 from gcnet.models.codec.encoder import Encoder
 from gcnet.models.codec.rvq import (CODEBOOK_COLLECTION, QUANTIZER_COLLECTION, CodebookStats,
                                     ResidualVQ)
-from gcnet.models.codec.staged import StagedCodec

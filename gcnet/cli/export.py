@@ -1,0 +1,46 @@
+"""Export each stage of a trained run as serialized StableHLO (`jax.export`) with a JSON manifest.
+
+  python -m gcnet.cli.export --workdir=runs/fmnist_gc --output=export/fmnist_gc
+  python DIR/run_stages.py DIR --check        # in any Python with jax: reload and compare
+
+Parameters are baked into the programs; the batch axis is symbolic unless --batch_size is given.
+Thresholds: --theta, else report.json's thresholds calibrated on validation, else config.eval.theta.
+See gcnet/runtime/export.py for the directory layout and docs/deploy.md.
+"""
+
+from absl import flags
+
+from gcnet.cli import common
+
+
+def define_flags():
+  flags.DEFINE_string("workdir", None, "A trained run (config.json, checkpoints/).")
+  flags.DEFINE_string("output", None, "Directory to write the stages and manifest.json to.")
+  flags.DEFINE_list("theta", [], "Per-gate thresholds for the manifest (one value: every gate).")
+  flags.DEFINE_integer("batch_size", 0, "0: symbolic batch axis; else export at this fixed size.")
+  flags.DEFINE_integer("num_examples", 8, "Test examples stored in example.npz for checks.")
+  flags.DEFINE_list("platforms", [], "Target platforms, e.g. cpu,cuda (default: this machine's).")
+  flags.DEFINE_list("input_shape", [], "Per-sample input shape when the dataset is not available "
+                    "here (example inputs are then zeros), e.g. 28,28,1.")
+  flags.DEFINE_string("input_dtype", "uint8", "Input dtype with --input_shape.")
+  flags.DEFINE_integer("n_q", 0, "Codec runs: quantizers used (0: all).")
+  flags.mark_flags_as_required(["workdir", "output"])
+
+
+def main(argv):
+  del argv
+  from gcnet.runtime import export  # pylint: disable=g-import-not-at-top  (JAX late)
+  f = flags.FLAGS
+  manifest = export.export_run(f.workdir, f.output, theta=[float(t) for t in f.theta],
+                               batch_size=f.batch_size, num_examples=f.num_examples,
+                               platforms=f.platforms, input_shape=f.input_shape,
+                               input_dtype=f.input_dtype, n_q=f.n_q)
+  for stage in manifest["stages"]:
+    shapes = lambda specs: ", ".join(f"{s['name']} {s['dtype']}{s['shape']}" for s in specs)
+    print(f"{stage['name']:16s} {shapes(stage['inputs'])} -> {shapes(stage['outputs'])}")
+  print(f"thetas {manifest.get('thetas')} ({manifest.get('theta_source')}); wrote {f.output}")
+  return 0
+
+
+if __name__ == "__main__":
+  common.run_tool(define_flags, main)

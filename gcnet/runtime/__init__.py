@@ -1,0 +1,24 @@
+"""Using a trained run: one loader, staged execution that skips work, hard-routed decoding, export,
+costs and timing.
+
+    run = load_run("runs/fmnist_gc")                  # config, model, params, dataset, report
+    thetas, source = run.thetas()                     # calibrated on validation, else the config
+    runner = StagedRunner(StagedModel(run.model, run.params), thetas)
+    out = runner(images)                              # the back ran only on the passed samples
+    recon, counts = StagedCodec(codec.model, codec.variables)(wave)    # DSL: one decoder each
+    export_run("runs/fmnist_gc", "export/")           # each stage as StableHLO + manifest
+
+Keyword spotting on audio files and streams: `gcnet.runtime.keywords`. See docs/deploy.md.
+"""
+
+from gcnet.runtime.buckets import Buckets, bucket_sizes, next_power_of_two
+from gcnet.runtime.codec_staged import StagedCodec, codec_stage_fns, run_routed
+from gcnet.runtime.costs import boundary_bytes, deployment_costs, ungated_costs
+from gcnet.runtime.export import (ExportStage, codec_export_stages, export_run, export_stage,
+                                  export_to_directory, gc_export_stages, load_exported)
+from gcnet.runtime.load import (LoadedRun, WrongRunKind, checkpoint_steps, load_config, load_run,
+                                restore_params, run_kind)
+from gcnet.runtime.splits import split_inputs, split_predictions
+from gcnet.runtime.staged_model import StagedModel, TensorSpec, stage_fn, stage_names
+from gcnet.runtime.staged_runner import StagedOutput, StagedRunner
+from gcnet.runtime.timing import expected_time, time_call, time_stream

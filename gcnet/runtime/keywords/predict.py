@@ -1,0 +1,61 @@
+"""Keyword spotting on audio files, per file or streaming: what `gcnet.cli.predict` runs."""
+
+import contextlib
+import json
+import sys
+
+from gcnet.audio import audio_io
+from gcnet.runtime.keywords import predict_files
+from gcnet.runtime.keywords import stream as stream_lib
+from gcnet.runtime.keywords import stream_truth
+from gcnet.runtime.keywords.spotter import load_spotter
+
+DEFAULT_HOP = {"stream": 0.25, "file": 0.1}
+
+
+@contextlib.contextmanager
+def _open_output(output: str):
+  if output == "-":
+    yield sys.stdout
+  else:
+    with open(output, "w") as f:
+      yield f
+
+
+def predict(*, workdir: str, inputs: str, output: str, theta: float | None = None,
+            stream: bool = False, hop_seconds: float | None = None, long_clip: str = "max_gate",
+            truth: str | None = None, batch_size: int = 64) -> dict:
+  """Runs the model of `workdir` on `inputs` and writes JSON lines to `output`.
+
+  Returns:
+    a summary `{files, theta, theta_source, step, windows_per_stage}`: `windows_per_stage [G+1]`
+    counts the windows each stage ran on (the last is the back).
+  Raises:
+    FileNotFoundError: no run, no inputs.
+    gcnet.runtime.load.WrongRunKind: `workdir` is not a keyword run.
+    gcnet.audio.audio_io.AudioReadError: an unreadable audio file (named in the message); nothing
+      is written for it and the run stops there, so a bad file is never silently skipped.
+  """
+  spotter = load_spotter(workdir, theta, batch_size)
+  paths = predict_files.list_inputs(inputs)
+  truth_data = None
+  if truth:
+    if not stream:
+      raise ValueError("--truth scores stream detections: use it with --stream.")
+    with open(truth) as f:
+      truth_data = json.load(f)
+  hop = hop_seconds or DEFAULT_HOP["stream" if stream else "file"]
+  with _open_output(output) as out:
+    for path in paths:
+      if stream:
+        wave, _ = audio_io.read_audio(path, spotter.sample_rate)
+        record = {"path": path, **stream_lib.stream_file(spotter, wave, hop)}
+        if truth_data is not None:
+          record["truth_eval"] = stream_truth.score_detections(record["detections"], truth_data)
+      else:
+        record = predict_files.predict_file(spotter, path, long_clip, hop)
+      out.write(json.dumps(record) + "\n")
+      out.flush()
+  return {"files": len(paths), "theta": [float(t) for t in spotter.thetas],
+          "theta_source": spotter.theta_source, "step": spotter.run.step,
+          "windows_per_stage": list(spotter.runner.samples)}

@@ -1,0 +1,80 @@
+"""Always-on streaming: a window slides over a long recording, the back wakes only when gated in.
+
+Window `i` covers samples `[i * hop, i * hop + window_len)` (the tail zero-padded, see
+`gcnet.data.audio.windows.sliding_windows`). The front and gate(s) run on every window; the back
+runs only on windows every gate passed. A window whose label is a keyword is a detection;
+consecutive windows with the same keyword merge into one event spanning them.
+"""
+
+import numpy as np
+
+from gcnet.data.audio import windows as aw
+from gcnet.runtime.keywords.spotter import KeywordSpotter, decisions
+
+
+def merge_events(labels: np.ndarray, scores: np.ndarray, gates: np.ndarray, background: int,
+                 hop: int, window_len: int, sample_rate: int, class_names) -> list[dict]:
+  """Runs of consecutive windows with the same keyword label -> events.
+
+  Args:
+    labels: int `[N]` per-window labels (`background` for stopped or background windows).
+    scores: float `[N]` per-window scores.
+    gates: float `[N]` first gate's probability per window.
+    background: the background label.
+    hop, window_len, sample_rate: window geometry (samples, Hz).
+    class_names: label names.
+  Returns:
+    events `{start_s, end_s, peak_s, label, label_name, score, gate, windows}`: start of the first
+    window, end of the last, centre of the best-scoring window, its score and gate, window count.
+  """
+  events, i, n = [], 0, labels.shape[0]
+  while i < n:
+    if labels[i] == background:
+      i += 1
+      continue
+    j = i
+    while j + 1 < n and labels[j + 1] == labels[i]:
+      j += 1
+    best = i + int(np.argmax(scores[i:j + 1]))
+    events.append({
+        "start_s": i * hop / sample_rate,
+        "end_s": (j * hop + window_len) / sample_rate,
+        "peak_s": (best * hop + window_len / 2) / sample_rate,
+        "label": int(labels[i]),
+        "label_name": class_names[int(labels[i])],
+        "score": float(scores[best]),
+        "gate": float(gates[best]),
+        "windows": j - i + 1,
+    })
+    i = j + 1
+  return events
+
+
+def stream_file(spotter: KeywordSpotter, wave: np.ndarray, hop_seconds: float = 0.25) -> dict:
+  """Streams `wave [T]` (at the run's rate) through the model.
+
+  Returns:
+    `{duration_s, window_seconds, hop_seconds, num_windows, windows_stopped, stopped_fraction,
+    back_windows, detections: [event]}`; `back_windows` counts the windows the back really ran on.
+  """
+  rate, window_len, runner = spotter.sample_rate, spotter.window_len, spotter.runner
+  hop = max(1, int(round(hop_seconds * rate)))
+  windows = aw.sliding_windows(np.asarray(wave, np.float32), window_len, hop)
+  back_before = runner.samples[-1]
+  out = runner(windows)
+  labels, scores = decisions(out)
+  first_gate = (out.gate_probs[:, 0] if spotter.num_gates
+                else np.ones(windows.shape[0], np.float32))
+  events = merge_events(labels, scores, first_gate, spotter.background, hop, window_len, rate,
+                        spotter.class_names)
+  num_stopped = int(np.count_nonzero(out.stopped_at < spotter.num_gates))
+  return {
+      "duration_s": wave.shape[0] / rate,
+      "window_seconds": window_len / rate,
+      "hop_seconds": hop / rate,
+      "num_windows": int(windows.shape[0]),
+      "windows_stopped": num_stopped,
+      "stopped_fraction": num_stopped / windows.shape[0],
+      "back_windows": runner.samples[-1] - back_before,
+      "detections": events,
+  }
