@@ -47,10 +47,10 @@ flags.mark_flags_as_required(["workdir"])
 
 def _ungated_fn(staged, baseline_workdir):
   import jax  # pylint: disable=g-import-not-at-top
-  from gcnet import deploy  # pylint: disable=g-import-not-at-top
+  from gcnet import runtime  # pylint: disable=g-import-not-at-top
   if not baseline_workdir:
     return staged.full, "the GC model with every stage run (back on every sample)"
-  base = deploy.load_run(baseline_workdir, with_dataset=False)
+  base = runtime.load_run(baseline_workdir, with_dataset=False)
   fn = jax.jit(lambda p, x: base.model.apply({"params": p}, x))
   return (lambda x: fn(base.params, x)), f"baseline run {baseline_workdir}"
 
@@ -58,35 +58,35 @@ def _ungated_fn(staged, baseline_workdir):
 def _stage_time(runner, stage, stage_inputs, rows, clock) -> float:
   """Seconds per call of `stage` alone on `rows` rows (stage inputs hold a batch of samples)."""
   import numpy as np  # pylint: disable=g-import-not-at-top
-  from gcnet import deploy  # pylint: disable=g-import-not-at-top
+  from gcnet import runtime  # pylint: disable=g-import-not-at-top
   x = stage_inputs[stage]
   if stage == 0:
     x = np.resize(x, (rows,) + x.shape[1:])       # repeats samples up to `rows`
-    return deploy.time_call(runner.run_stage, 0, x, clock=clock)
-  return deploy.time_call(runner.run_stage, stage, x, np.arange(rows, dtype=np.int32) % len(x),
+    return runtime.time_call(runner.run_stage, 0, x, clock=clock)
+  return runtime.time_call(runner.run_stage, stage, x, np.arange(rows, dtype=np.int32) % len(x),
                           clock=clock)
 
 
 def _round(runner, staged_run, ungated, stage_inputs, inputs, batch, clock) -> dict:
   """One measurement of every quantity with `clock`, plus the runner's counts of the stream."""
-  from gcnet import deploy  # pylint: disable=g-import-not-at-top
+  from gcnet import runtime  # pylint: disable=g-import-not-at-top
   stages = [_stage_time(runner, i, stage_inputs, batch, clock) for i in range(len(stage_inputs))]
   runner.reset_counts()
-  realized = deploy.time_stream(staged_run, inputs, batch, clock)
+  realized = runtime.time_stream(staged_run, inputs, batch, clock)
   counts = {"bucket_calls": [dict(c) for c in runner.bucket_calls],
             "samples": list(runner.samples), "calls": list(runner.calls)}
   bucketed = sum(n * (stages[i] if size == batch else
                       _stage_time(runner, i, stage_inputs, size, clock))
                  for i, calls in enumerate(counts["bucket_calls"]) for size, n in calls.items())
   return {"stages": stages, "realized": realized, "bucketed": bucketed / len(inputs),
-          "ungated": deploy.time_stream(ungated, inputs, batch, clock), "counts": counts}
+          "ungated": runtime.time_stream(ungated, inputs, batch, clock), "counts": counts}
 
 
 def _summary(rounds: list[dict], reach, batch) -> dict:
-  from gcnet import deploy  # pylint: disable=g-import-not-at-top
+  from gcnet import runtime  # pylint: disable=g-import-not-at-top
   stages = [statistics.median(r["stages"][i] for r in rounds) for i in range(len(reach))]
   med = {k: statistics.median(r[k] for r in rounds) for k in ("realized", "ungated", "bucketed")}
-  expected = deploy.expected_time(stages, reach, batch)
+  expected = runtime.expected_time(stages, reach, batch)
   return {"stage_seconds_per_call": stages, "expected_s_per_sample": expected,
           "bucketed_s_per_sample": med["bucketed"], "realized_s_per_sample": med["realized"],
           "ungated_s_per_sample": med["ungated"],
@@ -100,8 +100,8 @@ def _summary(rounds: list[dict], reach, batch) -> dict:
 def measure_batch(staged, thetas, ungated, inputs, labels, batch, rounds, bucket_step) -> dict:
   """All timings at one batch size, with the wall clock and with this process's CPU time."""
   import numpy as np  # pylint: disable=g-import-not-at-top
-  from gcnet import deploy  # pylint: disable=g-import-not-at-top
-  runner = deploy.StagedRunner(staged, thetas, max_batch=batch, bucket_step=bucket_step)
+  from gcnet import runtime  # pylint: disable=g-import-not-at-top
+  runner = runtime.StagedRunner(staged, thetas, max_batch=batch, bucket_step=bucket_step)
   num = (len(inputs) // batch) * batch
   inputs, labels = inputs[:num], labels[:num]
   stage_inputs = [inputs[:batch]]                    # stage i's input at batch b (no gating)
@@ -111,8 +111,8 @@ def measure_batch(staged, thetas, ungated, inputs, labels, batch, rounds, bucket
     staged_run = lambda x: runner.run_one(x[0])[0]
   else:
     staged_run = lambda x: runner(x).predictions
-  deploy.time_stream(staged_run, inputs, batch)       # warm-up: compiles every bucket it meets
-  deploy.time_stream(ungated, inputs, batch)
+  runtime.time_stream(staged_run, inputs, batch)       # warm-up: compiles every bucket it meets
+  runtime.time_stream(ungated, inputs, batch)
   measured = {"wall": [], "cpu": []}
   for _ in range(rounds):                            # interleaved: both clocks every round
     for clock, results in measured.items():
@@ -141,21 +141,20 @@ def measure_batch(staged, thetas, ungated, inputs, labels, batch, rounds, bucket
 def run_benchmark(workdir, baseline_workdir="", batch_sizes=(1, 256), num_samples=2048,
                   stream_samples=512, rounds=5, bucket_step=0, theta=()) -> dict:
   import jax  # pylint: disable=g-import-not-at-top
-  from gcnet import deploy  # pylint: disable=g-import-not-at-top
-  run = deploy.load_run(workdir)
-  staged = deploy.StagedModel(run.model, run.params)
-  thetas, source = (([float(t) for t in theta] * (staged.num_gates if len(theta) == 1 else 1),
-                     "--theta") if theta else deploy.calibrated_thetas(run))
-  data = deploy.split_inputs(run, "test", max(num_samples, stream_samples))
-  test_preds = deploy.split_predictions(run, "test")
+  from gcnet import runtime  # pylint: disable=g-import-not-at-top
+  run = runtime.load_run(workdir)
+  staged = runtime.StagedModel(run.model, run.params)
+  thetas, source = run.thetas([float(t) for t in theta] if theta else None)
+  data = runtime.split_inputs(run, "test", max(num_samples, stream_samples))
+  test_preds = runtime.split_predictions(run, "test")
   ungated, ungated_name = _ungated_fn(staged, baseline_workdir)
   if baseline_workdir:
     from gcnet.eval import compute  # pylint: disable=g-import-not-at-top
-    base = deploy.load_run(baseline_workdir, with_dataset=False)
+    base = runtime.load_run(baseline_workdir, with_dataset=False)
     base_costs = compute.stage_costs(base.model, base.params, data["inputs"][:1])
   else:
-    base_costs = deploy.ungated_costs(run.config, run.model.num_classes, data["inputs"][:1])
-  costs = deploy.deployment_costs(run.model, run.params, data["inputs"][:1], test_preds, thetas,
+    base_costs = runtime.ungated_costs(run.config, run.model.num_classes, data["inputs"][:1])
+  costs = runtime.deployment_costs(run.model, run.params, data["inputs"][:1], test_preds, thetas,
                                   base_costs)
   result = {"workdir": str(workdir), "experiment": run.config.experiment, "step": run.step,
             "thetas": thetas, "theta_source": source, "ungated": ungated_name,

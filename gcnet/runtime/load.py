@@ -243,8 +243,9 @@ def load_run(workdir, *, with_dataset: bool = True, step: int | None = None,
   kind = run_kind(config)
   if kinds is not None and kind not in kinds:
     raise WrongRunKind(
-        f"{workdir} is a {kind} run (model {config.model.get('name')!r}), but "
-        f"{tool or 'this tool'} needs a {' or '.join(kinds)} run: point --workdir at one.")
+        f"{workdir} is a run of kind {kind!r} (model {config.model.get('name')!r}), but "
+        f"{tool or 'this tool'} needs a run of kind {' or '.join(map(repr, kinds))}: point "
+        "--workdir at one.")
   params, model_state, restored_step = restore_params(workdir, step)
   dataset = None
   if with_dataset and "data" in config:

@@ -63,9 +63,9 @@ def runs(tmp_path_factory):
 
 
 @pytest.mark.parametrize("tool, kind, wanted", [
-    ("codec", "image", "codec"), ("predict", "image", "keyword"), ("predict", "codec", "keyword"),
-    ("codec_report", "keyword", "codec"), ("sweep_theta", "codec", "image or keyword"),
-    ("export", "image", None)])
+    ("codec", "image", "'codec'"), ("predict", "image", "'keyword'"),
+    ("predict", "codec", "'keyword'"), ("codec_report", "keyword", "'codec'"),
+    ("sweep_theta", "codec", "'image' or 'keyword'"), ("export", "image", None)])
 def test_a_run_of_the_wrong_kind_names_both_kinds(runs, tmp_path, tool, kind, wanted):
   args = {"codec": ["--input=in.wav", f"--output={tmp_path / 'o.wav'}"],
           "predict": [f"--inputs={ROOT}", f"--output={tmp_path / 'o.jsonl'}"],
@@ -79,4 +79,4 @@ def test_a_run_of_the_wrong_kind_names_both_kinds(runs, tmp_path, tool, kind, wa
   if wanted is None:   # export takes every kind: with no checkpoint it says so, by absolute path
     assert "No checkpoint" in last and os.path.join(parent, name) in last, last
   else:
-    assert f"is a {kind} run" in last and f"needs a {wanted} run" in last, last
+    assert f"is a run of kind '{kind}'" in last and f"needs a run of kind {wanted}" in last, last

@@ -8,7 +8,7 @@ import jax
 import numpy as np
 import pytest
 
-from gcnet.runtime import checkpoint_steps, load_run, split_predictions
+from gcnet.runtime import WrongRunKind, checkpoint_steps, load_run, split_predictions
 from gcnet.eval import gate_metrics as gm
 
 
@@ -53,3 +53,28 @@ def test_clear_errors(tiny_run, tmp_path):
     load_run(str(tmp_path))
   with pytest.raises(FileNotFoundError, match="No checkpoint at step 3"):
     load_run(tiny_run, step=3)
+
+
+def test_relative_workdir_kind_thresholds_and_class_names(tiny_run, monkeypatch):
+  parent, name = os.path.split(tiny_run)
+  monkeypatch.chdir(parent)
+  run = load_run(name, with_dataset=False, kinds=("image",))
+  assert run.workdir == tiny_run and run.kind == "image" and run.step == 10
+  report = json.load(open(os.path.join(tiny_run, "report.json")))
+  assert run.thetas() == (pytest.approx(report["gating"]["calibrated"]["theta"]),
+                          "report (calibrated)")
+  assert run.thetas(0.3) == ([0.3], "given")
+  with pytest.raises(ValueError, match="2 thresholds given for the 1 gates"):
+    run.thetas([0.1, 0.2])
+  assert run.class_names == report["class_names"]
+  with pytest.raises(WrongRunKind, match=r"is a run of kind 'image' .* needs a run of kind 'keyword' or 'codec'"):
+    load_run(name, kinds=("keyword", "codec"), tool="a tool")
+
+
+def test_thresholds_without_a_report_come_from_the_config(tiny_run, tmp_path):
+  workdir = tmp_path / "run"
+  shutil.copytree(tiny_run, workdir)
+  os.remove(workdir / "report.json")
+  run = load_run(str(workdir), with_dataset=False)
+  assert run.report is None and run.thetas() == ([run.config.eval.theta], "config.eval.theta")
+  assert run.class_names == ["5", "7", "9", "background"]
