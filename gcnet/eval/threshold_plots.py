@@ -21,6 +21,19 @@ def _column(rows, key):
   return [float("nan") if r.get(key) is None else float(r[key]) for r in rows]
 
 
+def _save(fig, ax, path: str, xlabel: str, ylabel: str, title: str, legend_loc: str) -> str:
+  """Labels, grid, legend and title; writes the PNG to `path` and returns it."""
+  ax.set_xlabel(xlabel)
+  ax.set_ylabel(ylabel)
+  ax.grid(alpha=0.3)
+  ax.legend(loc=legend_loc, fontsize=8)
+  ax.set_title(title, fontsize=10)
+  fig.tight_layout()
+  fig.savefig(path, dpi=120)
+  plt.close(fig)
+  return path
+
+
 def plot_recall_vs_stop_rate(result: dict, path: str, title: str = "") -> str:
   """Accuracy and positive recall (test) vs stop rate (test); returns `path`."""
   rows, chosen = result["rows"], result["chosen"]
@@ -35,16 +48,9 @@ def plot_recall_vs_stop_rate(result: dict, path: str, title: str = "") -> str:
   ax.annotate(f"chosen on validation\n(recall >= {result['target_recall']:g})",
               (chosen["stop_rate"], chosen["positive_recall"]), textcoords="offset points",
               xytext=(-10, -38), ha="right", fontsize=8)
-  ax.set_xlabel("stop rate (fraction of negatives stopped, test)")
-  ax.set_ylabel("test")
   ax.set_xlim(-0.02, 1.02)
-  ax.grid(alpha=0.3)
-  ax.legend(loc="lower left", fontsize=8)
-  ax.set_title(title or "Threshold sweep: accuracy and recall vs stop rate", fontsize=10)
-  fig.tight_layout()
-  fig.savefig(path, dpi=120)
-  plt.close(fig)
-  return path
+  return _save(fig, ax, path, "stop rate (fraction of negatives stopped, test)", "test",
+               title or "Threshold sweep: accuracy and recall vs stop rate", "lower left")
 
 
 def plot_quality_vs_compute(result: dict, path: str, title: str = "") -> str:
@@ -59,15 +65,8 @@ def plot_quality_vs_compute(result: dict, path: str, title: str = "") -> str:
   if ungated.get("flops") is not None:
     ax.plot([ungated["flops"]], [ungated["accuracy"]], "*", color="tab:red", ms=12,
             label="ungated (back on all)")
-  ax.set_xlabel("expected FLOPs per sample (XLA count, test stop rate)")
-  ax.set_ylabel("end-to-end accuracy (test)")
-  ax.grid(alpha=0.3)
-  ax.legend(loc="lower right", fontsize=8)
-  ax.set_title(title or "Quality vs compute", fontsize=10)
-  fig.tight_layout()
-  fig.savefig(path, dpi=120)
-  plt.close(fig)
-  return path
+  return _save(fig, ax, path, "expected FLOPs per sample (XLA count, test stop rate)",
+               "end-to-end accuracy (test)", title or "Quality vs compute", "lower right")
 
 
 def plot_sweep(result: dict, directory: str, title: str = "") -> list[str]:

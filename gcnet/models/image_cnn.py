@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 
 from gcnet.models import conv_cpu
-from gcnet.nn import GatedCompression
+from gcnet.models.gated_stages import GatedStages
 
 
 class ConvBlock(nn.Module):
@@ -34,7 +34,7 @@ class ConvBlock(nn.Module):
     return nn.max_pool(x, (2, 2), strides=(2, 2))
 
 
-class GatedCNN(nn.Module):
+class GatedCNN(GatedStages):
   """Conv blocks, then a dense layer and a `K+1`-way head, with GC layers after chosen blocks.
 
   The network is a sequence of **stages**: each stage but the last ends in a GC layer, the last ends in
@@ -63,51 +63,22 @@ class GatedCNN(nn.Module):
   conv_impl: str = "auto"
 
   def setup(self):
-    if list(self.gc_after) != sorted(set(self.gc_after)) or any(
-        not 0 <= i < len(self.widths) for i in self.gc_after):
-      raise ValueError(f"gc_after={tuple(self.gc_after)} must be ascending block indices in "
-                       f"[0, {len(self.widths)}).")
+    self.check_gc_after(len(self.widths))
     self.blocks = [ConvBlock(w, self.convs_per_block, self.dtype, self.conv_impl)
                    for w in self.widths]
-    self.gcs = [GatedCompression(**(self.gc or {})) for _ in self.gc_after]
+    self.gcs = self.make_gates()
     self.hidden = nn.Dense(self.dense, dtype=self.dtype) if self.dense else None
     self.head = nn.Dense(self.num_classes, dtype=self.dtype)
 
-  @property
-  def num_stages(self) -> int:
-    return len(self.gc_after) + 1
+  def stem(self, images: jax.Array) -> jax.Array:
+    """Images `[B, H, W, C]` (uint8 or float in [0, 1]) -> float32 in [0, 1]."""
+    return _normalise(images)
 
-  def _block_range(self, stage: int) -> range:
-    ends = [i + 1 for i in self.gc_after] + [len(self.widths)]
-    start = 0 if stage == 0 else ends[stage - 1]
-    return range(start, ends[stage])
-
-  def run_stage(self, h: jax.Array, stage: int) -> tuple[jax.Array, jax.Array | None]:
-    """Runs stage `stage`.
-
-    Args:
-      h: stage 0: images `[B, H, W, C]` (uint8 or float in [0, 1]); later: the previous stage's `z`.
-    Returns:
-      `(z, gate_prob [B])` for a gated stage, `(logits [B, K+1], None)` for the last stage.
-    """
-    if stage == 0:
-      h = _normalise(h)
-    for i in self._block_range(stage):
-      h = self.blocks[i](h)
-    if stage < len(self.gcs):
-      return self.gcs[stage](h)
+  def head_logits(self, h: jax.Array) -> jax.Array:
     h = h.reshape(h.shape[0], -1)
     if self.hidden is not None:
       h = nn.relu(self.hidden(h))
-    return self.head(h).astype(jnp.float32), None
-
-  def __call__(self, images: jax.Array, train: bool = False) -> jax.Array:
-    """Args: images `[B, H, W, C]`. Returns logits `[B, K+1]` float32 (back runs on all samples)."""
-    del train  # No dropout or batch statistics: train and eval apply the same function.
-    h = images
-    for stage in range(self.num_stages):
-      h, _ = self.run_stage(h, stage)
-    return h
+    return self.head(h)
 
 
 def _normalise(images: jax.Array) -> jax.Array:

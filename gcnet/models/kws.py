@@ -16,7 +16,7 @@ import jax.numpy as jnp
 
 from gcnet.models import conv_cpu
 from gcnet.models.audio_frontend import LogMelFrontend
-from gcnet.nn import GatedCompression
+from gcnet.models.gated_stages import GatedStages
 
 NORMS = ("layer", "none")
 HEAD_POOLINGS = ("mean", "max", "meanmax")
@@ -45,7 +45,7 @@ class DSBlock(nn.Module):
     return nn.relu(_norm(self.norm, "pointwise_norm")(x))
 
 
-class KwsDSCNN(nn.Module):
+class KwsDSCNN(GatedStages):
   """DS-CNN keyword spotter made of stages, with GC layers after chosen DS blocks.
 
   Stage 0 holds the frontend, the first convolution and the DS blocks up to the first GC layer;
@@ -86,10 +86,7 @@ class KwsDSCNN(nn.Module):
 
   def setup(self):
     num_blocks = len(self.block_features)
-    if list(self.gc_after) != sorted(set(self.gc_after)) or any(
-        not 0 <= i < num_blocks for i in self.gc_after):
-      raise ValueError(f"gc_after={tuple(self.gc_after)} must be ascending DS block indices in "
-                       f"[0, {num_blocks}).")
+    self.check_gc_after(num_blocks, "DS block")
     if self.norm not in NORMS:
       raise ValueError(f"Unknown norm {self.norm!r}; use one of {NORMS}.")
     if self.head_pooling not in HEAD_POOLINGS:
@@ -104,42 +101,16 @@ class KwsDSCNN(nn.Module):
     self.first_norm = _norm(self.norm)
     self.blocks = [DSBlock(f, tuple(s), self.norm, self.dtype, self.conv_impl)
                    for f, s in zip(self.block_features, strides)]
-    self.gcs = [GatedCompression(**(self.gc or {})) for _ in self.gc_after]
+    self.gcs = self.make_gates()
     self.head = nn.Dense(self.num_classes, dtype=self.dtype)
 
-  @property
-  def num_stages(self) -> int:
-    return len(self.gc_after) + 1
+  def stem(self, waves: jax.Array) -> jax.Array:
+    """Waveforms float32 `[B, T]` -> the first convolution's output `[B, F, M, C]`."""
+    h = self.mel(waves)[..., None]                     # [B, F, M, 1]
+    return nn.relu(self.first_norm(self.first_conv(h.astype(self.dtype))))
 
-  def _block_range(self, stage: int) -> range:
-    ends = [i + 1 for i in self.gc_after] + [len(self.block_features)]
-    start = 0 if stage == 0 else ends[stage - 1]
-    return range(start, ends[stage])
-
-  def run_stage(self, h: jax.Array, stage: int) -> tuple[jax.Array, jax.Array | None]:
-    """Runs stage `stage`.
-
-    Args:
-      h: stage 0: waveforms float32 `[B, T]`; later stages: the previous stage's `z [B, F', M', C]`.
-    Returns:
-      `(z, gate_prob [B])` for a gated stage, `(logits [B, K+1] float32, None)` for the last.
-    """
-    if stage == 0:
-      h = self.mel(h)[..., None]                     # [B, F, M, 1]
-      h = nn.relu(self.first_norm(self.first_conv(h.astype(self.dtype))))
-    for i in self._block_range(stage):
-      h = self.blocks[i](h)
-    if stage < len(self.gcs):
-      return self.gcs[stage](h)
-    return self.head(_global_pool(h, self.head_pooling)).astype(jnp.float32), None
-
-  def __call__(self, waves: jax.Array, train: bool = False) -> jax.Array:
-    """Args: waves float32 `[B, T]`. Returns logits `[B, K+1]` float32 (back runs on all)."""
-    del train  # No dropout or batch statistics.
-    h = waves
-    for stage in range(self.num_stages):
-      h, _ = self.run_stage(h, stage)
-    return h
+  def head_logits(self, h: jax.Array) -> jax.Array:
+    return self.head(_global_pool(h, self.head_pooling))
 
 
 def _conv_fn(conv_impl: str):
