@@ -14,34 +14,13 @@ import numpy as np
 from jax.experimental import multihost_utils
 
 from gcnet import ops
+from gcnet.nn.stats import find_stats
 
 GATE_COLLECTION = "gate"
 
 # Jitted forward functions by model identity, so that periodic evaluation compiles once per model.
 _FORWARD_CACHE: dict[int, tuple[nn.Module, Any]] = {}
 _FORWARD_CACHE_SIZE = 8
-
-
-def gc_stats_in_order(gate_collection) -> list[ops.GCStats]:
-  """The `ops.GCStats` sown in a `"gate"` collection, in the order the layers sowed them.
-
-  Flax builds the collection as nested dicts in call order; `jax.tree.leaves` would sort the keys
-  (and put "gcs_10" before "gcs_2"), so the dicts are walked in insertion order instead.
-  """
-  found = []
-
-  def walk(node):
-    if isinstance(node, ops.GCStats):
-      found.append(node)
-    elif isinstance(node, dict) or hasattr(node, "items"):
-      for value in node.values():
-        walk(value)
-    elif isinstance(node, (tuple, list)):
-      for value in node:
-        walk(value)
-
-  walk(gate_collection)
-  return found
 
 
 def forward_fn(model: nn.Module):
@@ -56,7 +35,7 @@ def forward_fn(model: nn.Module):
   @jax.jit
   def forward(params, inputs):
     logits, state = model.apply({"params": params}, inputs, mutable=[GATE_COLLECTION])
-    stats = gc_stats_in_order(state.get(GATE_COLLECTION, {}))
+    stats = find_stats(state.get(GATE_COLLECTION, {}), ops.GCStats)
     batch = logits.shape[0]
     if stats:
       probs = jnp.stack([s.gate.prob for s in stats], axis=-1)

@@ -104,12 +104,3 @@ def test_global_batches_sharded_over_a_mesh():
   got = predictions.collect_predictions(model, replicated, batches)
   for key in expected:
     np.testing.assert_allclose(got[key], expected[key], rtol=1e-5, atol=1e-5)
-
-
-def test_gc_stats_in_call_order_not_sorted_order():
-  stats = [ops.GCStats(gate=ops.GateStats(logit=np.float32(i), prob=np.float32(i)),
-                       compression=ops.CompressionStats(*(np.float32(i),) * 3)) for i in range(3)]
-  collection = {"gcs_10": {"stats": (stats[0],)}, "gcs_2": {"stats": (stats[1],)},
-                "inner": {"gc": {"stats": (stats[2],)}}}
-  found = predictions.gc_stats_in_order(collection)
-  assert [float(s.gate.prob) for s in found] == [0.0, 1.0, 2.0]

@@ -1,6 +1,7 @@
 """find_stats: sown statistics in module order (not jax.tree's sorted keys); require_stats errors."""
 
 import jax.numpy as jnp
+import numpy as np
 import pytest
 
 from gcnet import ops
@@ -29,3 +30,12 @@ def test_require_stats_names_the_term_and_the_fix():
     require_stats({"switch": {}}, ops.GCStats, term="gate_bce", fix="Use a gated model.")
   a = _gc(1.0)
   assert require_stats({"gc": {"stats": (a,)}}, ops.GCStats, term="t", fix="f") == [a]
+
+
+def test_gc_stats_in_call_order_not_sorted_order():
+  stats = [ops.GCStats(gate=ops.GateStats(logit=np.float32(i), prob=np.float32(i)),
+                       compression=ops.CompressionStats(*(np.float32(i),) * 3)) for i in range(3)]
+  collection = {"gcs_10": {"stats": (stats[0],)}, "gcs_2": {"stats": (stats[1],)},
+                "inner": {"gc": {"stats": (stats[2],)}}}
+  found = find_stats(collection, ops.GCStats)
+  assert [float(s.gate.prob) for s in found] == [0.0, 1.0, 2.0]
