@@ -111,10 +111,11 @@ def make_config(variant: str, args, data: dict):
 
 def run_loop(config) -> float:
   """examples/s of `train_and_evaluate` between its first and last logged steps."""
+  from gcnet import tasks
   from gcnet.train import loop
   with tempfile.TemporaryDirectory(prefix="gcnet_bench_") as workdir:
     with contextlib.redirect_stdout(io.StringIO()):
-      loop.train_and_evaluate(config, workdir, report=False)
+      loop.train_and_evaluate(config, workdir, tasks.get_task(config), report=False)
     with open(os.path.join(workdir, "metrics.jsonl")) as f:
       rows = [json.loads(line) for line in f if "train/loss" in line]
   (s0, t0), (s1, t1) = (rows[0]["step"], rows[0]["time"]), (rows[-1]["step"], rows[-1]["time"])
@@ -134,17 +135,15 @@ class BareStep:
 
   def __init__(self, config, batches):
     import jax
-    from gcnet import data as data_lib
-    from gcnet import models
+    from gcnet import tasks
     from gcnet.train import loop, mesh as mesh_lib
-    from gcnet.train.loss_fn import make_loss_fn
+    from gcnet.train.loss import make_loss_fn
     from gcnet.train.step import make_train_step
-    dataset = data_lib.get_dataset(config.data)
-    model = models.build(config.model, dataset.num_classes)
+    task = tasks.get_task(config)
     self.mesh = mesh_lib.make_mesh(config.mesh)
-    self.state, optimizer = loop.init_state(model, dataset, config, self.mesh)
-    self.step = make_train_step(make_loss_fn(model, config, dataset.num_classes), optimizer,
-                                self.mesh, self.state)
+    self.state, optimizer = loop.init_state(task, config, self.mesh)
+    self.step = make_train_step(make_loss_fn(task, config.loss.terms), optimizer, self.mesh,
+                                self.state)
     self.batches = [mesh_lib.make_global_batch(b, self.mesh) for b in batches]
     self.rng, self.log_every, self.i = jax.random.key(1), config.train.log_every_steps, 0
 

@@ -11,7 +11,8 @@ def base_config() -> mlc.ConfigDict:
   config.model = mlc.ConfigDict()
 
   config.loss = mlc.ConfigDict()
-  # Auxiliary terms by name -> weight (see gcnet.train.objective.TERMS). Empty: task loss only.
+  # Auxiliary terms by name -> weight (the task's `term_names`, e.g.
+  # gcnet.tasks.classification_objective.TERMS). Empty: task loss only.
   config.loss.terms = mlc.ConfigDict()
   config.loss.gate_positive_weight = 1.0
 

@@ -59,8 +59,11 @@ def main(argv):
     logging.set_verbosity(logging.WARNING)  # Orbax logs every save at INFO; -v 0 shows them.
   from gcnet.train import distributed
   distributed.initialize()
+  from gcnet import tasks
   from gcnet.train import loop
-  loop.train_and_evaluate(flags.FLAGS.config, flags.FLAGS.workdir, stop_after=flags.FLAGS.stop_after)
+  config = flags.FLAGS.config
+  loop.train_and_evaluate(config, flags.FLAGS.workdir, tasks.get_task(config),
+                          stop_after=flags.FLAGS.stop_after)
 
 
 if __name__ == "__main__":

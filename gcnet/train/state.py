@@ -51,8 +51,9 @@ def make_optimizer(train_config) -> optax.GradientTransformation:
 
 
 def create_state(variables: dict, optimizer: optax.GradientTransformation) -> TrainState:
-  """Builds the initial state from `model.init` variables (sown "gate" stats are dropped)."""
+  """Builds the initial state from variables `{"params": ..., **model_state}` (`Task.init_variables`:
+  every collection other than "params" is carried as `model_state`)."""
   params = variables["params"]
-  model_state = {k: v for k, v in variables.items() if k not in ("params", "gate")}
+  model_state = {k: v for k, v in variables.items() if k != "params"}
   return TrainState(step=jnp.zeros((), jnp.int32), params=params, opt_state=optimizer.init(params),
                     model_state=model_state, skipped_steps=jnp.zeros((), jnp.int32))

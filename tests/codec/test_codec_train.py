@@ -1,4 +1,5 @@
-"""The codec trained through gcnet.train.loop (tiny, a few steps), its report, and the gcnet.codec CLI."""
+"""The codec task trained through gcnet.train.loop (tiny, a few steps, a periodic validation), its
+report, and the gcnet.codec CLI."""
 
 import json
 import math
@@ -12,15 +13,17 @@ import pytest
 import soundfile
 
 from codec_data_testutil import tone, write_fsdd_like
-from gcnet.eval import codec_report
+from gcnet import tasks
 from gcnet.train import loop
+from tests.reliability import procs
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory):
-  """A tiny DSL codec trained for 3 steps on generated FSDD-style clips: `(workdir, report)`."""
+  """A tiny DSL codec trained for 3 steps on generated FSDD-style clips, validated at step 2:
+  `(workdir, config, report)`."""
   from experiments import codec_dsl  # pylint: disable=g-import-not-at-top
   root = tmp_path_factory.mktemp("codec_run")
   write_fsdd_like(str(root / "fsdd"))
@@ -36,18 +39,19 @@ def trained_run(tmp_path_factory):
   config.eval.batch_size = 4
   config.eval.max_seconds = 2.0
   config.eval.timing_seconds = 0.5
+  config.eval.every_steps = 2
   # rbg keys compile much faster than threefry on CPU (init and k-means draws).
   previous = jax.config.jax_default_prng_impl
   jax.config.update("jax_default_prng_impl", "rbg")
   try:
-    report = loop.train_and_evaluate(config, str(root / "work"))
+    report = loop.train_and_evaluate(config, str(root / "work"), tasks.get_task(config))
   finally:
     jax.config.update("jax_default_prng_impl", previous)
-  return str(root / "work"), report
+  return str(root / "work"), config, report
 
 
 def test_codec_trains_through_the_loop_and_reports(trained_run):
-  workdir, report = trained_run
+  workdir, config, report = trained_run
   assert json.loads(open(os.path.join(workdir, "report.json")).read()) == json.loads(
       json.dumps(report))
   lines = [json.loads(l) for l in open(os.path.join(workdir, "metrics.jsonl"))]
@@ -71,13 +75,25 @@ def test_codec_trains_through_the_loop_and_reports(trained_run):
   t = report["decode_time"]
   assert t["decoder_dsl_s"] > 0 and t["decoder_heavy_only_s"] > 0
   # The quantizer's EMA state went through TrainState.model_state into the checkpoint.
-  _, model, variables, step = codec_report.load_run(workdir)
-  assert step == 3 and model.pathway == "dsl"
-  assert bool(variables["quantizer"]["quantizer"]["initialized"])
+  state = procs.restore(workdir, config)
+  assert int(state.step) == 3
+  assert bool(state.model_state["quantizer"]["quantizer"]["initialized"])
+
+
+def test_codec_run_logs_periodic_validation_metrics(trained_run):
+  workdir, _, _ = trained_run
+  lines = [json.loads(l) for l in open(os.path.join(workdir, "metrics.jsonl"))]
+  validation = [l for l in lines if any(k.startswith("validation/") for k in l)]
+  assert [l["step"] for l in validation] == [2], lines
+  row = validation[0]
+  assert sorted(k for k in row if k.startswith("validation/")) == [
+      "validation/light_fraction", "validation/mel_distance", "validation/si_sdr"]
+  assert 0.0 <= row["validation/light_fraction"] <= 1.0
+  assert row["validation/mel_distance"] > 0 and np.isfinite(row["validation/si_sdr"])
 
 
 def test_codec_cli_codes_a_wav_of_another_rate(trained_run, tmp_path):
-  workdir, _ = trained_run
+  workdir, _, _ = trained_run
   rate = 16000
   wave = np.concatenate([tone(0.3, rate, 220), np.zeros(rate // 4, np.float32),
                          tone(0.2, rate, 330)])

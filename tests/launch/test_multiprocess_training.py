@@ -10,6 +10,7 @@ import orbax.checkpoint as ocp
 import pytest
 
 from gcnet import data as data_lib
+from gcnet import tasks
 from gcnet.train import checkpoint as ckpt_lib
 from gcnet.train import loop
 from gcnet.train import mesh as mesh_lib
@@ -26,10 +27,8 @@ def _state(workdir, config, step):
 
   Only the state: the data iterator's checkpoint is per process (one file per process of the run).
   """
-  dataset = data_lib.get_dataset(config.data)
-  model = loop.models.build(config.model, dataset.num_classes)
   mesh = mesh_lib.make_mesh(config.mesh)
-  state, _ = loop.init_state(model, dataset, config, mesh)
+  state, _ = loop.init_state(tasks.get_task(config), config, mesh)
   abstract = ckpt_lib.abstract_like(state, mesh_lib.replicated(mesh))
   path = os.path.join(workdir, "checkpoints", str(step), "state")
   with ocp.StandardCheckpointer() as checkpointer:

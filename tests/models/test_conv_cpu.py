@@ -9,7 +9,8 @@ from jax import lax
 
 from gcnet.models import conv_cpu
 from gcnet.models.image_cnn import GatedCNN
-from gcnet.train import objective
+from gcnet.tasks import classification_objective
+from gcnet.train import loss as loss_lib
 
 TOL = dict(rtol=1e-4, atol=1e-5)
 
@@ -25,12 +26,14 @@ def _images(n=6, size=16, seed=0):
 
 def _loss_and_grads(model, params, images):
   labels = jnp.arange(images.shape[0]) % 4
-  terms = {"gate_bce": 1.0, "compression_l1": 0.5} if model.gc_after else {}
-  config = type("L", (), {"terms": terms, "gate_positive_weight": 1.0})()
+  weights = {"gate_bce": 1.0, "compression_l1": 0.5} if model.gc_after else {}
+  config = type("L", (), {"gate_positive_weight": 1.0})()
 
   def loss_fn(p):
     logits, cols = model.apply({"params": p}, images, mutable=["gate"])
-    loss, _ = objective.classification_objective(logits, cols, {"label": labels}, config, 4)
+    task_loss, terms, _ = classification_objective.objective(logits, cols, labels, tuple(weights),
+                                                             config, 4)
+    loss, _ = loss_lib.weighted_sum(task_loss, terms, weights)
     return loss, (logits, cols)
   (loss, (logits, cols)), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
   return loss, logits, cols, grads

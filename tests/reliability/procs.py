@@ -84,15 +84,14 @@ def checkpoint_steps(workdir) -> list[int]:
 def restore(workdir, config):
   """The train state of the newest checkpoint in `workdir`, as NumPy arrays."""
   from gcnet import data as data_lib
-  from gcnet import models
+  from gcnet import tasks
   from gcnet.train import checkpoint as ckpt_lib
   from gcnet.train import loop
   from gcnet.train import mesh as mesh_lib
-  dataset = data_lib.get_dataset(config.data)
-  model = models.build(config.model, dataset.num_classes)
+  task = tasks.get_task(config)
   mesh = mesh_lib.make_mesh(config.mesh)
-  state, _ = loop.init_state(model, dataset, config, mesh)
-  it = data_lib.train_iterator(dataset, "train", global_batch_size=config.train.batch_size,
+  state, _ = loop.init_state(task, config, mesh)
+  it = data_lib.train_iterator(task.dataset, "train", global_batch_size=config.train.batch_size,
                                seed=config.seed)
   ckpt = ckpt_lib.Checkpointer(os.path.join(workdir, "checkpoints"))
   try:

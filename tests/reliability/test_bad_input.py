@@ -19,9 +19,8 @@ from gcnet import data as data_lib
 from gcnet.audio import audio_io
 from gcnet.data.images import fashion_mnist
 from gcnet.data.images import idx
-from gcnet.train import loop
 from tests.reliability import procs
-from tests.train.fixtures import tiny_config, write_tiny_fashion_mnist
+from tests.train.fixtures import tiny_config, train_run, write_tiny_fashion_mnist
 
 
 def test_misspelt_config_key_is_a_one_line_error_with_a_suggestion(tmp_path):
@@ -39,7 +38,7 @@ def test_positive_classes_that_do_not_exist(tmp_path):
   with config.unlocked():
     config.data.positive_classes = (5, 7, 12)
   with pytest.raises(ValueError) as e:
-    loop.train_and_evaluate(config, str(tmp_path / "run"), report=False)
+    train_run(config, str(tmp_path / "run"), report=False)
   message = str(e.value)
   assert "unknown class ids [12]" in message and "9 Ankle boot" in message
   assert "--config.data.positive_classes=(5,7)" in message
@@ -50,7 +49,7 @@ def test_missing_data_directory(tmp_path):
   missing = str(tmp_path / "nowhere")
   config = tiny_config(missing, str(tmp_path / "tfds"))
   with pytest.raises(fashion_mnist.DatasetNotFoundError) as e:
-    loop.train_and_evaluate(config, str(tmp_path / "run"), report=False)
+    train_run(config, str(tmp_path / "run"), report=False)
   message = str(e.value)
   assert f"the directory {missing} does not exist" in message
   assert "--config.data.source_dir=DIR" in message and "apt-get install" in message

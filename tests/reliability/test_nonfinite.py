@@ -13,9 +13,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from gcnet import tasks
 from gcnet.train import loop
 from tests.reliability import procs
-from tests.train.fixtures import tiny_config
+from tests.train.fixtures import tiny_config, train_run
 
 
 def _poison(monkeypatch, steps, kind):
@@ -30,8 +31,8 @@ def _poison(monkeypatch, steps, kind):
 
   make_loss_fn = loop.make_loss_fn
 
-  def poisoned_loss_fn(model, config, num_classes):
-    inner = make_loss_fn(model, config, num_classes)
+  def poisoned_loss_fn(task, weights):
+    inner = make_loss_fn(task, weights)
 
     def loss_fn(params, model_state, batch, rng):
       batch = dict(batch)
@@ -67,7 +68,7 @@ def test_error_mode_names_the_step_and_keeps_the_last_good_checkpoint(kind, tiny
   workdir = str(tmp_path / "run")
   config = _config(tiny_data, 10, "error")
   with pytest.raises(loop.NonFiniteLossError) as e:
-    loop.train_and_evaluate(config, workdir, report=False)
+    train_run(config, workdir, report=False)
   message = str(e.value)
   assert "Non-finite loss or gradient at step 3" in message
   assert "the update was not applied" in message
@@ -84,15 +85,14 @@ def test_skip_mode_counts_skipped_updates_and_keeps_params_finite(tiny_data, tmp
   _poison(monkeypatch, {3, 6, 7}, "grad")
   workdir = str(tmp_path / "run")
   config = _config(tiny_data, 10, "skip")
-  loop.train_and_evaluate(config, workdir, report=False)
+  train_run(config, workdir, report=False)
   with open(os.path.join(workdir, "metrics.jsonl")) as f:
     rows = [json.loads(line) for line in f if "train/loss" in line]
   assert [(r["step"], r["train/skipped_updates"]) for r in rows] == [(5, 1.0), (10, 2.0)]
   state = procs.restore(workdir, config)
   assert int(state.step) == 10 and int(state.skipped_steps) == 3
   assert _all_finite(state.params) and _all_finite(state.opt_state)
-  initial, _ = loop.init_state(loop.models.build(config.model, 4),
-                               loop.data_lib.get_dataset(config.data), config,
+  initial, _ = loop.init_state(tasks.get_task(config), config,
                                loop.mesh_lib.make_mesh(config.mesh))
   assert not np.array_equal(jax.tree.leaves(state.params)[0],
                             np.asarray(jax.tree.leaves(initial.params)[0]))   # it did train

@@ -12,12 +12,13 @@ from tests.train.fixtures import tiny_config, write_tiny_fashion_mnist
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory) -> str:
   """The workdir of a real (tiny) GC training run: config.json, checkpoints/10, report.json."""
+  from gcnet import tasks  # pylint: disable=g-import-not-at-top
   from gcnet.train import loop  # pylint: disable=g-import-not-at-top
   root = tmp_path_factory.mktemp("deploy_run")
   source = write_tiny_fashion_mnist(str(root / "raw"), num_train=320, num_test=96)
   config = tiny_config(source, str(root / "tfds"), num_steps=10)
   workdir = str(root / "run")
-  loop.train_and_evaluate(config, workdir)
+  loop.train_and_evaluate(config, workdir, tasks.get_task(config))
   return workdir
 
 

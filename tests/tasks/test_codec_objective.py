@@ -6,16 +6,23 @@ import ml_collections as mlc
 import numpy as np
 import pytest
 
-from codec_testutil import key, waves
 from gcnet import ops
 from gcnet.models.codec import losses
-from gcnet.train import codec_loss
-from gcnet.train.loss_fn import make_loss_fn
+from gcnet.tasks import codec_objective
+from gcnet.tasks.codec import CodecTask
+from gcnet.train import loss as loss_lib
+from tests.codec.codec_testutil import key, waves
 
 
 def _loss_config(**terms):
   return mlc.ConfigDict(dict(task="codec", terms=terms, heavy_budget=0.2, budget_kind="l2",
                              mel_scales=(64, 128), mel_log_weight=1.0))
+
+
+def _task(model, loss_config):
+  task = CodecTask(mlc.ConfigDict(dict(loss=loss_config)))
+  task.model = model  # Built from config.model on first use otherwise.
+  return task
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +38,9 @@ def test_codec_terms_are_the_weighted_sum_of_their_values(tiny_output):
   x, out, cols = tiny_output
   cfg = _loss_config(mel=1.0, waveform_l1=2.0, commitment=0.5, routing_entropy=0.1,
                      routing_budget=10.0)
-  loss, m = codec_loss.codec_objective(out, cols, {"inputs": x}, cfg, 8000)
+  values = codec_objective.terms(tuple(cfg.terms), out, cols, x, cfg, 8000)
+  loss, m = loss_lib.weighted_sum(0.0, values, cfg.terms)
+  m.update(codec_objective.metrics(out, cols, x))
   mel = losses.multiscale_mel_loss(x, out["recon"], 8000, (64, 128))
   np.testing.assert_allclose(m["term/mel"], mel, rtol=1e-5)
   np.testing.assert_allclose(m["term/waveform_l1"], jnp.mean(jnp.abs(x - out["recon"])), rtol=1e-5)
@@ -51,25 +60,28 @@ def test_routing_terms_without_switch_stats_are_clear_errors(tiny_codec, tiny_ou
   x, out, _ = tiny_output
   cfg = _loss_config(mel=1.0, routing_budget=1.0)
   with pytest.raises(ValueError, match="Dynamic Switch"):
-    codec_loss.codec_objective(out, {}, {"inputs": x}, cfg, 8000)
+    codec_objective.terms(tuple(cfg.terms), out, {}, x, cfg, 8000)
   heavy = tiny_codec[0].clone(pathway="heavy")
-  config = mlc.ConfigDict(dict(loss=cfg, model=dict(adversarial=False)))
   with pytest.raises(ValueError, match=r"pathway='heavy'.*routing"):
-    make_loss_fn(heavy, config, 0)
-  config.loss.terms = {"mel": 1.0, "routing_budget": 0.0}  # Weight 0: off, needs no switch.
-  make_loss_fn(heavy, config, 0)
-  config.loss.terms = {"mel": 1.0, "adv_generator": 1.0}
+    loss_lib.make_loss_fn(_task(heavy, cfg), cfg.terms)
+  cfg.terms = {"mel": 1.0, "routing_budget": 0.0}  # Weight 0: off, needs no switch.
+  loss_lib.make_loss_fn(_task(heavy, cfg), cfg.terms)
+  cfg.terms = {"mel": 1.0, "adv_generator": 1.0}
   with pytest.raises(ValueError, match="adversarial=True"):
-    make_loss_fn(tiny_codec[0], config, 0)
-  config.loss.terms = {"mel": 1.0, "gate_bce": 1.0}
-  with pytest.raises(ValueError, match="Unknown codec loss terms"):
-    make_loss_fn(tiny_codec[0], config, 0)
+    loss_lib.make_loss_fn(_task(tiny_codec[0], cfg), cfg.terms)
+  cfg.terms = {"mel": 1.0, "gate_bce": 1.0}
+  with pytest.raises(ValueError, match=r"Unknown loss terms \['gate_bce'\].*'mel'"):
+    loss_lib.make_loss_fn(_task(tiny_codec[0], cfg), cfg.terms)
+  cfg.terms = {"mel": 1.0, "routing_budget": 1.0}
+  cfg.heavy_budget = 1.5
+  with pytest.raises(ValueError, match=r"config.loss: heavy budget 1.5 must be in \[0, 1\]"):
+    loss_lib.make_loss_fn(_task(tiny_codec[0], cfg), cfg.terms)
 
 
 def test_codec_loss_fn_carries_the_quantizer_state(tiny_codec):
   model, variables = tiny_codec
-  config = mlc.ConfigDict(dict(loss=_loss_config(mel=1.0, commitment=1.0, routing_budget=1.0)))
-  loss_fn = make_loss_fn(model, config, 0)
+  cfg = _loss_config(mel=1.0, commitment=1.0, routing_budget=1.0)
+  loss_fn = loss_lib.make_loss_fn(_task(model, cfg), cfg.terms)
   stale = {"stats": (jnp.full((3,), 7.0),)}
   state = {"quantizer": variables["quantizer"], "codebook": stale}
   grad_fn = jax.jit(jax.value_and_grad(loss_fn, has_aux=True))
@@ -82,6 +94,8 @@ def test_codec_loss_fn_carries_the_quantizer_state(tiny_codec):
   # Sown afresh each step: passed through unchanged, never fed back into the model.
   np.testing.assert_array_equal(new_state["codebook"]["stats"][0], stale["stats"][0])
   assert float(optax_norm(grads["switch"])) > 0 and "codebook_perplexity" in metrics
+  np.testing.assert_allclose(loss, metrics["term/mel"] + metrics["term/commitment"]
+                             + metrics["term/routing_budget"], rtol=1e-5)
 
 
 def optax_norm(tree):

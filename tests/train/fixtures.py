@@ -33,3 +33,10 @@ def tiny_config(source_dir: str, data_dir: str, gated: bool = True, **train):
     for k, v in train.items():
       setattr(config.train, k, v)
   return config
+
+
+def train_run(config, workdir: str, **kwargs) -> dict:
+  """`loop.train_and_evaluate` of the task that `config` names (as `gcnet.main` runs it)."""
+  from gcnet import tasks
+  from gcnet.train import loop
+  return loop.train_and_evaluate(config, workdir, tasks.get_task(config), **kwargs)

@@ -45,6 +45,8 @@ def tiny_kws_config(source_dir: str, data_dir: str, num_steps: int = 8):
 
 
 def train_tiny_run(workdir: str, source_dir: str, data_dir: str) -> str:
+  from gcnet import tasks  # pylint: disable=g-import-not-at-top
   from gcnet.train import loop  # pylint: disable=g-import-not-at-top
-  loop.train_and_evaluate(tiny_kws_config(source_dir, data_dir), workdir)
+  config = tiny_kws_config(source_dir, data_dir)
+  loop.train_and_evaluate(config, workdir, tasks.get_task(config))
   return workdir

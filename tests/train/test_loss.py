@@ -1,0 +1,43 @@
+"""The generic training loss: a task's unweighted terms weighted by config.loss.terms."""
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from gcnet.train import loss as loss_lib
+
+
+class _FakeTask:
+  """Terms a = 2, b = 3 and a task loss of 1; records the names it was asked for."""
+
+  term_names = ("a", "b", "needs_stats")
+
+  def __init__(self):
+    self.asked = None
+
+  def terms_fn(self, names):
+    self.asked = names
+    if "needs_stats" in names:
+      raise ValueError("no statistics")
+
+    def fn(params, model_state, batch, rng):
+      values = {"a": jnp.float32(2.0), "b": jnp.float32(3.0)}
+      return jnp.float32(1.0), {n: values[n] for n in names}, {"accuracy": 0.5}, model_state
+    return fn
+
+
+def test_loss_is_the_task_loss_plus_the_weighted_terms_and_zero_weights_are_not_computed():
+  task = _FakeTask()
+  loss_fn = loss_lib.make_loss_fn(task, {"a": 0.5, "b": 2.0, "needs_stats": 0.0})
+  assert task.asked == ("a", "b")   # weight 0: not asked for, so it needs no statistics
+  loss, (metrics, state) = loss_fn({}, {"ema": 1}, {}, None)
+  np.testing.assert_allclose(loss, 1.0 + 0.5 * 2.0 + 2.0 * 3.0)
+  assert metrics == {"accuracy": 0.5, "term/a": 2.0, "term/b": 3.0, "loss": 8.0}
+  assert state == {"ema": 1}
+
+
+def test_unknown_and_missing_terms_are_named():
+  with pytest.raises(ValueError, match=r"Unknown loss terms \['c'\].*\['a', 'b', 'needs_stats'\]"):
+    loss_lib.make_loss_fn(_FakeTask(), {"a": 1.0, "c": 0.0})
+  with pytest.raises(ValueError, match=r"no value for the loss terms \['b'\]"):
+    loss_lib.weighted_sum(0.0, {"a": 1.0}, {"a": 1.0, "b": 1.0})
