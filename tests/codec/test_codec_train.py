@@ -1,5 +1,5 @@
 """The codec task trained through gcnet.train.loop (tiny, a few steps, a periodic validation), its
-report, and the gcnet.codec CLI."""
+report, and the gcnet.cli.codec tool."""
 
 import json
 import math
@@ -100,7 +100,7 @@ def test_codec_cli_codes_a_wav_of_another_rate(trained_run, tmp_path):
   src, dst, rep = (str(tmp_path / n) for n in ("in.wav", "out.wav", "r.json"))
   soundfile.write(src, wave, rate)
   env = dict(os.environ, PYTHONPATH=REPO, JAX_PLATFORMS="cpu", JAX_DEFAULT_PRNG_IMPL="rbg")
-  run = subprocess.run([sys.executable, "-m", "gcnet.codec", f"--workdir={workdir}",
+  run = subprocess.run([sys.executable, "-m", "gcnet.cli.codec", f"--workdir={workdir}",
                         f"--input={src}", f"--output={dst}", f"--report={rep}"],
                        capture_output=True, text=True, env=env, cwd=REPO, timeout=600)
   assert run.returncode == 0, run.stderr[-3000:]
@@ -114,6 +114,6 @@ def test_codec_cli_codes_a_wav_of_another_rate(trained_run, tmp_path):
   assert r["light_fraction"] == pytest.approx(np.mean([x == "light" for x in r["routes"]]))
   assert np.isfinite(r["si_sdr"]) and r["mel_distance"] > 0
   with pytest.raises(subprocess.CalledProcessError):
-    subprocess.run([sys.executable, "-m", "gcnet.codec", f"--workdir={tmp_path}",
+    subprocess.run([sys.executable, "-m", "gcnet.cli.codec", f"--workdir={tmp_path}",
                     f"--input={src}", f"--output={dst}"], check=True, capture_output=True,
                    env=env, cwd=REPO, timeout=600)
