@@ -7,7 +7,7 @@ setup: .venv/.installed
 	bash scripts/setup.sh
 	touch $@
 
-# Extra gcnet.main flags for both runs, e.g. make train ARGS="--config.train.num_steps=500"
+# Extra gcnet.cli.train flags for both runs, e.g. make train ARGS="--config.train.num_steps=500"
 train: setup
 	bash scripts/main_job.sh $(ARGS)
 

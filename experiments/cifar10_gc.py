@@ -3,7 +3,7 @@
 Needs the official TFDS `cifar10` prepared as array_record (once, where TensorFlow is installed):
 
   tfds build cifar10 --data_dir=DIR --file_format=array_record
-  python -m gcnet.main --config=experiments/cifar10_gc.py --config.data.data_dir=DIR \
+  python -m gcnet.cli.train --config=experiments/cifar10_gc.py --config.data.data_dir=DIR \
       --workdir=runs/cifar10_gc
 """
 

@@ -7,9 +7,9 @@ The arg picks the variant (comma-separated parts, any order):
 - `heavy`, `light`: single-decoder baselines (no switch);
 - `runlocal`: the tiny codec for a few steps (tests, smoke runs).
 
-  python -m gcnet.main --config=experiments/codec_dsl.py:dsl_budget0.2 --workdir=runs/codec_dsl
-  python -m gcnet.main --config=experiments/codec_dsl.py:heavy --workdir=runs/codec_heavy
-  python -m gcnet.main --config=experiments/codec_dsl.py:dsl,runlocal --workdir=/tmp/x
+  python -m gcnet.cli.train --config=experiments/codec_dsl.py:dsl_budget0.2 --workdir=runs/codec_dsl
+  python -m gcnet.cli.train --config=experiments/codec_dsl.py:heavy --workdir=runs/codec_heavy
+  python -m gcnet.cli.train --config=experiments/codec_dsl.py:dsl,runlocal --workdir=/tmp/x
   python -m launch.sweep --config=experiments/codec_dsl.py:dsl --sweep_dir=runs/codec_sweep
   python -m gcnet.cli.codec --workdir=runs/codec_dsl --input=in.wav --output=out.wav
 """

@@ -5,7 +5,7 @@ to 24 kHz. With `split_by="folder"` the top-level folders (LibriTTS: speakers) a
 The arg picks the variant as in `codec_dsl.py` (`dsl`, `dsl_budget<rho>`, `heavy`, `light`,
 `runlocal`).
 
-  python -m gcnet.main --config=experiments/codec_dsl_24khz.py:dsl_budget0.2 \
+  python -m gcnet.cli.train --config=experiments/codec_dsl_24khz.py:dsl_budget0.2 \
       --config.data.source_dir=/data/LibriTTS/train-clean-100 --workdir=runs/codec24_dsl
   # 16 kHz corpora: --config.data.sample_rate=16000 (the codec follows the data's rate)
 """

@@ -1,7 +1,7 @@
 """GC on Fashion-MNIST: footwear (sandal, sneaker, ankle boot) vs the seven other classes.
 
-  python -m gcnet.main --config=experiments/fashion_mnist_gc.py --workdir=runs/fmnist_gc
-  python -m gcnet.main --config=experiments/fashion_mnist_gc.py:runlocal --workdir=/tmp/x
+  python -m gcnet.cli.train --config=experiments/fashion_mnist_gc.py --workdir=runs/fmnist_gc
+  python -m gcnet.cli.train --config=experiments/fashion_mnist_gc.py:runlocal --workdir=/tmp/x
 """
 
 import ml_collections as mlc

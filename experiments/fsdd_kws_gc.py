@@ -3,8 +3,8 @@
 The always-on front (log-mel, first conv, first DS block) runs on every 1 s window; the gate wakes
 the back only for windows it believes hold a keyword.
 
-  python -m gcnet.main --config=experiments/fsdd_kws_gc.py --workdir=runs/fsdd_kws_gc
-  python -m gcnet.main --config=experiments/fsdd_kws_gc.py:runlocal --workdir=/tmp/x
+  python -m gcnet.cli.train --config=experiments/fsdd_kws_gc.py --workdir=runs/fsdd_kws_gc
+  python -m gcnet.cli.train --config=experiments/fsdd_kws_gc.py:runlocal --workdir=/tmp/x
   --config.data.split=speaker_held_out --config.data.test_speakers='("theo",)'
 """
 

@@ -3,7 +3,7 @@ it prepared in array_record format (see gcnet/data/audio/speech_commands.py); it
 
 Keywords "yes", "no", "stop" vs the other words, `_unknown_`, `_silence_` and generated background.
 
-  python -m gcnet.main --config=experiments/speech_commands_kws_gc.py --workdir=runs/sc_kws_gc \
+  python -m gcnet.cli.train --config=experiments/speech_commands_kws_gc.py --workdir=runs/sc_kws_gc \
       --config.data.data_dir=/path/to/tensorflow_datasets
 """
 

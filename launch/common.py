@@ -9,14 +9,14 @@ import sys
 from typing import Mapping, Optional, Sequence
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
-DEFAULT_MAIN_MODULE = "gcnet.main"
+DEFAULT_MAIN_MODULE = "gcnet.cli.train"
 _DEVICE_COUNT_FLAG = "--xla_force_host_platform_device_count"
 
 
 def parse_args(parser: argparse.ArgumentParser, argv: Optional[Sequence[str]]):
   """Parses the launcher's own flags; returns `(args, extra)`.
 
-  `extra` are the flags passed through to `gcnet.main`: everything after a bare `--`, plus any
+  `extra` are the flags passed through to `gcnet.cli.train`: everything after a bare `--`, plus any
   `--config.x.y=value` override given before it.
   """
   argv = list(sys.argv[1:] if argv is None else argv)
@@ -27,14 +27,14 @@ def parse_args(parser: argparse.ArgumentParser, argv: Optional[Sequence[str]]):
   args, unknown = parser.parse_known_args(argv)
   bad = [a for a in unknown if not a.startswith("--config.")]
   if bad:
-    parser.error(f"unrecognized arguments: {' '.join(bad)} (flags for gcnet.main go after `--`; "
-                 "write overrides as --config.x=value)")
+    parser.error(f"unrecognized arguments: {' '.join(bad)} (flags for gcnet.cli.train go after "
+                 "`--`; write overrides as --config.x=value)")
   return args, unknown + extra
 
 
 def main_command(config: str, workdir: str, extra: Sequence[str] = (),
                  main_module: str = DEFAULT_MAIN_MODULE, python: str = sys.executable) -> list:
-  """`python -m gcnet.main --config=... --workdir=... <extra>` as an argv list."""
+  """`python -m gcnet.cli.train --config=... --workdir=... <extra>` as an argv list."""
   return [python, "-m", main_module, f"--config={config}", f"--workdir={workdir}", *extra]
 
 

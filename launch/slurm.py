@@ -5,7 +5,7 @@
       [--processes=per_gpu|per_node] [--setup="source .venv/bin/activate"] [--dry-run] \
       [-- --config.train.num_steps=2000]
 
-`srun` starts `python -m gcnet.main` once per GPU (default) or once per node. In each task
+`srun` starts `python -m gcnet.cli.train` once per GPU (default) or once per node. In each task
 `gcnet.train.distributed.initialize()` sees a multi-task SLURM step and calls
 `jax.distributed.initialize()`, whose SLURM detection takes the coordinator (first node), the
 process count and id from SLURM's variables, and in per-GPU mode the task's GPU from

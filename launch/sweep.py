@@ -11,7 +11,7 @@ a restarted sweep starts only the unfinished runs (they resume from their checkp
 every report is gathered into SWEEP_DIR/results.csv, results.md and plot_<metric>.png.
 
 `--main` is the command each run starts with, followed by `--config`, `--workdir` and the
-run's `--config.key=value` overrides: by default `python -m gcnet.main`, but any launcher
+run's `--config.key=value` overrides: by default `python -m gcnet.cli.train`, but any launcher
 (`python -m launch.multiprocess --num_processes=2`, `python -m launch.slurm --nodes=2 ...`)
 or a test double fits.
 """
@@ -203,7 +203,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
   parser.add_argument("--launcher", choices=("local", "print"), default="local",
                       help="local: run here; print: print the commands of unfinished runs")
   parser.add_argument("--main", default=None,
-                      help="command each run starts with (default: python -m gcnet.main)")
+                      help="command each run starts with (default: python -m gcnet.cli.train)")
   parser.add_argument("--devices", type=int, default=None,
                       help="simulated CPU devices per run (default: the real devices)")
   parser.add_argument("--metric", default="accuracy",

@@ -8,7 +8,7 @@
 Steps: reuse the TPU VM if `describe` finds it, else create it (only with --create); pack this
 checkout (tracked and untracked-but-not-ignored files) and copy it to every worker; install it
 there with `jax[tpu]`; optionally upload prepared TFDS data to the bucket; run
-`python3 -m gcnet.main` on all workers at once. On the workers GCNET_DISTRIBUTED=auto makes
+`python3 -m gcnet.cli.train` on all workers at once. On the workers GCNET_DISTRIBUTED=auto makes
 `gcnet.train.distributed.initialize()` call `jax.distributed.initialize()`, which finds the other
 workers through the TPU metadata server. `--dry-run` prints the exact commands only.
 """

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-runs}
 PY=.venv/bin/python
-$PY -m gcnet.main --config=experiments/fashion_mnist_baseline.py --workdir="$RUNS/fashion_mnist_baseline" "$@"
-$PY -m gcnet.main --config=experiments/fashion_mnist_gc.py --workdir="$RUNS/fashion_mnist_gc" \
+$PY -m gcnet.cli.train --config=experiments/fashion_mnist_baseline.py --workdir="$RUNS/fashion_mnist_baseline" "$@"
+$PY -m gcnet.cli.train --config=experiments/fashion_mnist_gc.py --workdir="$RUNS/fashion_mnist_gc" \
     --config.eval.baseline_workdir="$RUNS/fashion_mnist_baseline" "$@"
 echo "Report: $RUNS/fashion_mnist_gc/report.json"

@@ -17,8 +17,11 @@ def quiet_logging() -> None:
     logging.set_verbosity(logging.WARNING)
 
 
-def run_tool(define_flags: Callable[[], None], main: Callable[[list], int | None]) -> None:
-  """Defines the tool's flags, parses them and runs `main(argv)`; a user error exits with 1."""
+def run_tool(define_flags: Callable[[], None], main: Callable[[list], int | None], *,
+             user_errors: tuple[type[Exception], ...] = USER_ERRORS,
+             flags_parser: Callable | None = None) -> None:
+  """Defines the tool's flags, parses them (with `flags_parser`, else absl's) and runs
+  `main(argv)`; an exception of `user_errors` is one line on stderr and exit status 1."""
   define_flags()
 
   def guarded(argv):
@@ -27,8 +30,8 @@ def run_tool(define_flags: Callable[[], None], main: Callable[[list], int | None
     quiet_logging()
     try:
       return main(argv)
-    except USER_ERRORS as e:
+    except user_errors as e:
       print(f"error: {e}", file=sys.stderr)
       return 1
 
-  app.run(guarded)
+  app.run(guarded, **({"flags_parser": flags_parser} if flags_parser else {}))

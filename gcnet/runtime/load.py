@@ -143,7 +143,7 @@ def load_config(workdir) -> mlc.ConfigDict:
   path = epath.Path(workdir) / CONFIG_FILE
   if not path.exists():
     raise FileNotFoundError(f"{path} does not exist: {workdir} is not a gcnet run directory "
-                            "(python -m gcnet.main --workdir=... writes it).")
+                            "(python -m gcnet.cli.train --workdir=... writes it).")
   return mlc.ConfigDict(json.loads(path.read_text()))
 
 
@@ -187,8 +187,8 @@ def restore_params(workdir, step: int | None = None) -> tuple[dict, dict, int]:
     steps = [step]
   if not steps:
     raise FileNotFoundError(
-        f"No checkpoint in {workdir}/{CHECKPOINT_DIR}: train the run first (python -m gcnet.main "
-        f"--config=... --workdir={workdir}), or point --workdir at a finished run.")
+        f"No checkpoint in {workdir}/{CHECKPOINT_DIR}: train the run first (python -m "
+        f"gcnet.cli.train --config=... --workdir={workdir}), or point --workdir at a finished run.")
   errors = []
   for s in reversed(steps):
     path = epath.Path(workdir) / CHECKPOINT_DIR / str(s) / STATE_ITEM

@@ -5,7 +5,6 @@ Loss: cross-entropy plus the named GC/DSL terms (`classification_objective`). Pe
 (calibrated on validation, measured on test) written to `workdir/report.json`.
 """
 
-import functools
 import json
 
 import jax
@@ -13,35 +12,20 @@ from etils import epath
 
 from gcnet import data as data_lib
 from gcnet import eval as eval_lib
-from gcnet import models
 from gcnet.eval.evaluate import REPORT_FILE
 from gcnet.nn.gated_compression import GATE_COLLECTION
 from gcnet.tasks import classification_objective
+from gcnet.tasks.base import ModelTask
 from gcnet.tasks import layer_terms
-from gcnet.tasks.variables import init_variables
 
 
-class ClassificationTask:
+class ClassificationTask(ModelTask):
   """The `gcnet.train.task.Task` of `config.loss.task = "classification"` (the default).
 
   The dataset and the model are built on first use (`config.data`, `config.model`).
   """
 
   term_names = classification_objective.TERMS
-
-  def __init__(self, config):
-    self.config = config
-
-  @functools.cached_property
-  def dataset(self):
-    return data_lib.get_dataset(self.config.data)
-
-  @functools.cached_property
-  def model(self):
-    return models.build(self.config.model, self.dataset.num_classes)
-
-  def init_variables(self, rng: jax.Array) -> dict:
-    return init_variables(self.model, self.dataset, rng, sown=(GATE_COLLECTION,))
 
   def terms_fn(self, names):
     loss_config = self.config.loss

@@ -15,19 +15,18 @@ import jax.numpy as jnp
 import numpy as np
 
 from gcnet import data as data_lib
-from gcnet import models
 from gcnet.audio import quality
 from gcnet.eval import codec_report
 from gcnet.models.codec import losses as codec_losses
 from gcnet.nn.gated_compression import GATE_COLLECTION
 from gcnet.tasks import codec_objective
-from gcnet.tasks.variables import init_variables
+from gcnet.tasks.base import ModelTask
 
 # Collections the model sows afresh on every call: never fed back into it (sow would append).
 _SOWN = (GATE_COLLECTION, "codebook")
 
 
-class CodecTask:
+class CodecTask(ModelTask):
   """The `gcnet.train.task.Task` of `config.loss.task = "codec"`.
 
   `model_state` carries the quantizer's EMA codebooks ("quantizer") from step to step. The dataset
@@ -35,20 +34,6 @@ class CodecTask:
   """
 
   term_names = codec_objective.TERMS
-
-  def __init__(self, config):
-    self.config = config
-
-  @functools.cached_property
-  def dataset(self):
-    return data_lib.get_dataset(self.config.data)
-
-  @functools.cached_property
-  def model(self):
-    return models.build(self.config.model, self.dataset.num_classes)
-
-  def init_variables(self, rng: jax.Array) -> dict:
-    return init_variables(self.model, self.dataset, rng, sown=(GATE_COLLECTION,))
 
   def terms_fn(self, names):
     model, loss_config = self.model, self.config.loss

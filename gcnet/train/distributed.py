@@ -1,7 +1,7 @@
 """Joins JAX's multi-process runtime when the process was started as one of several.
 
 `initialize()` must run before anything touches a JAX backend (no `jax.devices()`, no arrays):
-it is the first thing `gcnet.main` does. It picks one of these, in order:
+it is the first thing `gcnet.cli.train` does. It picks one of these, in order:
 
 1. `GCNET_COORDINATOR_ADDRESS`, `GCNET_NUM_PROCESSES`, `GCNET_PROCESS_ID`: set by our launchers
    (`launch.multiprocess`, or by hand on any set of hosts). Explicit arguments to

@@ -55,7 +55,7 @@ def test_tpu_vm_dry_run(capsys):
   assert cd == "cd ~/gcnet"
   assert shlex.split(run) == [
       "env", "GCNET_DISTRIBUTED=auto", "TFDS_DATA_DIR=gs://bkt/tfds", "python3", "-m",
-      "gcnet.main", f"--config={CONFIG}", "--workdir=gs://bkt/runs/fm",
+      "gcnet.cli.train", f"--config={CONFIG}", "--workdir=gs://bkt/runs/fm",
       "--config.train.num_steps=100"]
   assert len(cmds) == 7
 
@@ -86,7 +86,7 @@ def test_slurm_dry_run_per_gpu(capsys):
   assert 'export TFDS_DATA_DIR="/shared/tfds"' in body
   assert not any("JAX_LOCAL_DEVICE_IDS" in l for l in body)
   assert shlex.split(body[-1]) == [
-      "srun", "--kill-on-bad-exit=1", "python", "-m", "gcnet.main", f"--config={CONFIG}",
+      "srun", "--kill-on-bad-exit=1", "python", "-m", "gcnet.cli.train", f"--config={CONFIG}",
       "--workdir=/shared/runs/fm", "--config.train.num_steps=100"]
 
 
@@ -115,7 +115,7 @@ def test_local_dry_run(capsys):
   assert argv[0] == "JAX_PLATFORMS=cpu"
   assert argv[1].startswith("XLA_FLAGS=") and argv[1].endswith(
       "--xla_force_host_platform_device_count=4")
-  assert argv[3:] == ["-m", "gcnet.main", f"--config={CONFIG}:runlocal", "--workdir=/tmp/w",
+  assert argv[3:] == ["-m", "gcnet.cli.train", f"--config={CONFIG}:runlocal", "--workdir=/tmp/w",
                       "--config.train.num_steps=3"]
 
 

@@ -93,7 +93,7 @@ def test_fashion_mnist_sweep_flags_parse_back(monkeypatch):
   assert {r.params["config.loss.terms.gate_bce"] for r in runs} == {1.0, 3.0, 10.0}
   run = runs[1]  # product order: the last key varies fastest
   assert run.name == "gate_bce=1,compression_l1=2" and run.workdir == "/sweep/" + run.name
-  # The command line of a run, read back the way gcnet.main reads it (config_flags reads sys.argv).
+  # The command line of a run, read back the way gcnet.cli.train reads it (config_flags reads sys.argv).
   argv = sweep.command(run, FMNIST + ":runlocal", ["prog"], ["--config.model.gc_after=(0, 1)"])
   assert argv[1:3] == [f"--config={FMNIST}:runlocal", f"--workdir=/sweep/{run.name}"]
   values = flags.FlagValues()

@@ -13,7 +13,7 @@ from launch import sweep
 
 FMNIST = str(common.REPO_ROOT / "tests" / "launch" / "sweep_experiment.py") + ":runlocal"
 
-# Stands in for gcnet.main: logs its call, writes a report computed from the overrides.
+# Stands in for gcnet.cli.train: logs its call, writes a report computed from the overrides.
 _FAKE_MAIN = textwrap.dedent("""
     import json, os, sys
     args = dict(a[2:].split("=", 1) for a in sys.argv[1:])

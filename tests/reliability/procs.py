@@ -1,4 +1,4 @@
-"""Running `python -m gcnet.main` as a subprocess, stopping it, and reading its checkpoints."""
+"""Running `python -m gcnet.cli.train` as a subprocess, stopping it, and reading its checkpoints."""
 
 import os
 import re
@@ -19,7 +19,7 @@ TIMEOUT_S = 900
 
 def main_command(workdir, tiny_data, num_steps, *overrides):
   source_dir, data_dir = tiny_data
-  return [sys.executable, "-m", "gcnet.main",
+  return [sys.executable, "-m", "gcnet.cli.train",
           "--config=experiments/fashion_mnist_gc.py:runlocal", f"--workdir={workdir}",
           f"--config.data.source_dir={source_dir}", f"--config.data.data_dir={data_dir}",
           f"--config.train.num_steps={num_steps}", "--config.train.log_every_steps=1",
@@ -37,7 +37,7 @@ def run(command) -> subprocess.CompletedProcess:
 
 
 class Running:
-  """A started `gcnet.main` whose output lines are collected by a thread."""
+  """A started `gcnet.cli.train` whose output lines are collected by a thread."""
 
   def __init__(self, command):
     self.proc = subprocess.Popen(command, cwd=REPO, env=env(), stdout=subprocess.PIPE,

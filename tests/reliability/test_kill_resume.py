@@ -1,7 +1,7 @@
 """A run killed at an arbitrary point (SIGKILL) or preempted (SIGTERM), then restarted with the same
 command, ends with exactly the parameters and optimizer state of an uninterrupted run.
 
-Each run is `python -m gcnet.main` in a subprocess on a tiny generated Fashion-MNIST.
+Each run is `python -m gcnet.cli.train` in a subprocess on a tiny generated Fashion-MNIST.
 """
 
 import re

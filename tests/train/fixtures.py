@@ -36,7 +36,7 @@ def tiny_config(source_dir: str, data_dir: str, gated: bool = True, **train):
 
 
 def train_run(config, workdir: str, **kwargs) -> dict:
-  """`loop.train_and_evaluate` of the task that `config` names (as `gcnet.main` runs it)."""
+  """`loop.train_and_evaluate` of the task that `config` names (as `gcnet.cli.train` runs it)."""
   from gcnet import tasks
   from gcnet.train import loop
   return loop.train_and_evaluate(config, workdir, tasks.get_task(config), **kwargs)

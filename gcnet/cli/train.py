@@ -1,7 +1,7 @@
 """Train and evaluate an experiment.
 
-  python -m gcnet.main --config=experiments/fashion_mnist_gc.py --workdir=runs/fmnist_gc
-  python -m gcnet.main --config=experiments/fashion_mnist_gc.py:runlocal --workdir=/tmp/x \
+  python -m gcnet.cli.train --config=experiments/fashion_mnist_gc.py --workdir=runs/fmnist_gc
+  python -m gcnet.cli.train --config=experiments/fashion_mnist_gc.py:runlocal --workdir=/tmp/x \
       --config.loss.terms.gate_bce=0.5
 
 Restarting the same command resumes from the latest checkpoint in --workdir.
@@ -11,14 +11,19 @@ import sys
 
 from absl import app
 from absl import flags
-from absl import logging
 from ml_collections import config_flags
 
-config_flags.DEFINE_config_file("config", None, "Experiment config file[:arg].", lock_config=True)
-flags.DEFINE_string("workdir", None, "Directory for checkpoints, metrics and the report.")
-flags.DEFINE_integer("stop_after", None, "Run at most this many steps in this job, then checkpoint "
-                     "and exit (rerun to continue); the schedule still follows num_steps.")
-flags.mark_flags_as_required(["config", "workdir"])
+from gcnet.cli import common
+
+
+def define_flags():
+  config_flags.DEFINE_config_file("config", None, "Experiment config file[:arg].",
+                                  lock_config=True)
+  flags.DEFINE_string("workdir", None, "Directory for checkpoints, metrics and the report.")
+  flags.DEFINE_integer("stop_after", None, "Run at most this many steps in this job, then "
+                       "checkpoint and exit (rerun to continue); the schedule still follows "
+                       "num_steps.")
+  flags.mark_flags_as_required(["config", "workdir"])
 
 
 def parse_flags(argv):
@@ -53,18 +58,16 @@ def _unknown_config_key(error, argv) -> str | None:
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-  if not flags.FLAGS["verbosity"].present:
-    logging.set_verbosity(logging.WARNING)  # Orbax logs every save at INFO; -v 0 shows them.
-  from gcnet.train import distributed
+  del argv
+  from gcnet.train import distributed  # pylint: disable=g-import-not-at-top  (JAX after flags)
   distributed.initialize()
-  from gcnet import tasks
-  from gcnet.train import loop
+  from gcnet import tasks  # pylint: disable=g-import-not-at-top
+  from gcnet.train import loop  # pylint: disable=g-import-not-at-top
   config = flags.FLAGS.config
   loop.train_and_evaluate(config, flags.FLAGS.workdir, tasks.get_task(config),
                           stop_after=flags.FLAGS.stop_after)
 
 
 if __name__ == "__main__":
-  app.run(main, flags_parser=parse_flags)
+  # Errors keep their tracebacks: a failed training run is debugged from them.
+  common.run_tool(define_flags, main, user_errors=(), flags_parser=parse_flags)
