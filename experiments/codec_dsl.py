@@ -56,6 +56,9 @@ def codec_model_config(pathway: str, size: str = "small") -> mlc.ConfigDict:
   model.switch_init_bias = 0.0
   model.quantizer_dropout = 1.0           # bitrate scalability (SoundStream)
   model.adversarial = False               # STFT discriminator (off on CPU)
+  # How the decoders' transposed convs are computed, never the parameters: "auto" (a polyphase
+  # matmul on the CPU backend, XLA's own elsewhere), "cpu" or "xla".
+  model.conv_impl = "auto"
   return model
 
 

@@ -69,7 +69,9 @@ class SoundStreamDSL(nn.Module):
   `dilations` (encoder, heavy) and `light_dilations`; the light decoder's `light_stem_kernel` (the
   heavy one's is 7); `embed_dim` D; encoder `strides`; quantizer
   settings; switch settings (`segment_frames`, `context_frames`, `switch_mode`, `switch_hidden`,
-  `switch_init_bias`, see `DynamicSwitch`); `adversarial` adds the STFT discriminator.
+  `switch_init_bias`, see `DynamicSwitch`); `adversarial` adds the STFT discriminator;
+  `conv_impl` how the decoders' transposed convolutions are computed ("auto": the polyphase matmul
+  form on the CPU backend, XLA's own elsewhere; the parameters are the same).
   """
 
   sample_rate: int = 8000
@@ -96,6 +98,7 @@ class SoundStreamDSL(nn.Module):
   disc_fft_sizes: Sequence[int] = (256,)
   disc_channels: int = 16
   dtype: jnp.dtype = jnp.float32
+  conv_impl: str = "auto"
 
   def setup(self):
     if self.pathway not in PATHWAYS:
@@ -122,9 +125,10 @@ class SoundStreamDSL(nn.Module):
   def make_decoder(self, kind: str) -> Decoder:
     """An (unbound) heavy or light `Decoder` of this configuration."""
     if kind == "heavy":
-      return Decoder(self.channels, tuple(self.strides), tuple(self.dilations), dtype=self.dtype)
+      return Decoder(self.channels, tuple(self.strides), tuple(self.dilations), dtype=self.dtype,
+                     conv_impl=self.conv_impl)
     return Decoder(self.light_channels, tuple(self.strides), tuple(self.light_dilations),
-                   self.light_stem_kernel, self.dtype)
+                   self.light_stem_kernel, self.dtype, self.conv_impl)
 
   @property
   def total_stride(self) -> int:

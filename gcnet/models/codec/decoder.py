@@ -22,6 +22,7 @@ class Decoder(nn.Module):
   The heavy and the light decoders of the DSL are both `Decoder`s; the light one has a smaller
   `channels`, and possibly fewer `dilations` and a shorter `stem_kernel` (the stem, from the
   embedding dimension to the widest layer, dominates the parameters of a narrow decoder).
+  `conv_impl` chooses how the transposed convolutions are computed (`CausalConvTranspose1d`).
   """
 
   channels: int = 16
@@ -29,6 +30,7 @@ class Decoder(nn.Module):
   dilations: Sequence[int] = (1, 3, 9)
   stem_kernel: int = 7
   dtype: jnp.dtype = jnp.float32
+  conv_impl: str = "auto"
 
   @nn.compact
   def __call__(self, h: jax.Array) -> jax.Array:
@@ -36,7 +38,8 @@ class Decoder(nn.Module):
     x = CausalConv1d(c, self.stem_kernel, dtype=self.dtype, name="stem")(h.astype(self.dtype))
     for i, stride in enumerate(reversed(self.strides)):
       c //= 2
-      x = CausalConvTranspose1d(c, stride, dtype=self.dtype, name=f"block{i}_up")(nn.elu(x))
+      x = CausalConvTranspose1d(c, stride, dtype=self.dtype, conv_impl=self.conv_impl,
+                                name=f"block{i}_up")(nn.elu(x))
       for j, dilation in enumerate(self.dilations):
         x = ResidualUnit(dilation, dtype=self.dtype, name=f"block{i}_res{j}")(x)
     x = CausalConv1d(1, 7, dtype=self.dtype, name="proj")(nn.elu(x))
