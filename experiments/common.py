@@ -15,6 +15,10 @@ def base_config() -> mlc.ConfigDict:
   # gcnet.tasks.classification_objective.TERMS). Empty: task loss only.
   config.loss.terms = mlc.ConfigDict()
   config.loss.gate_positive_weight = 1.0
+  # A schedule of some terms' weights: 0 until `start`, linear to the full weight at `end` (fractions
+  # of train.num_steps), e.g. terms=("compression_l1",) to let the gate and the task learn first.
+  # terms=(): every term at its full weight from step 0.
+  config.loss.ramp = mlc.ConfigDict(dict(terms=(), start=0.0, end=0.0))
 
   config.train = mlc.ConfigDict()
   config.train.num_steps = 1000

@@ -63,7 +63,8 @@ def train_and_evaluate(config, workdir: str, task: Task, *, stop_after: int | No
   mesh_lib.check_batch_size(config.train.batch_size, mesh)
   if config.train.nonfinite not in ("error", "skip"):
     raise ValueError(f"config.train.nonfinite={config.train.nonfinite!r}; use 'error' or 'skip'.")
-  loss_fn = make_loss_fn(task, config.loss.terms)  # Checks the terms before any compilation.
+  # Checks the terms before any compilation.
+  loss_fn = make_loss_fn(task, config.loss.terms, config.loss.get("ramp"), config.train.num_steps)
 
   train_iter = data_lib.train_iterator(
       task.dataset, "train", global_batch_size=config.train.batch_size, seed=config.seed,

@@ -1,14 +1,18 @@
 """The training loss: a task's own loss plus its named terms, weighted by `config.loss.terms`.
 
-    loss = task_loss + sum_{name: weight != 0} weight * term[name]
+    loss = task_loss + sum_{name: weight != 0} weight * ramp_name(step) * term[name]
 
 A term of weight 0 is listed so that a flag can turn it on: it is not computed and needs no
-statistics. Metrics hold every computed term unweighted as `term/<name>`, and `loss`.
+statistics. `config.loss.ramp` (`terms`, `start`, `end` as fractions of training) scales the
+listed terms from 0 to their full weight (e.g. compression only once the gate and the task have
+learnt); the other terms have `ramp = 1`. Metrics hold every computed term unweighted as
+`term/<name>`, the ramp factor of each ramped term as `scale/<name>`, and `loss`.
 """
 
 from typing import Mapping, Sequence
 
 import jax
+import jax.numpy as jnp
 
 from gcnet.train.task import Task
 
@@ -22,30 +26,69 @@ def active_weights(weights: Mapping[str, float], known: Sequence[str]) -> dict[s
   return {name: float(w) for name, w in weights.items() if w != 0}
 
 
+def ramp(progress, start: float, end: float) -> jax.Array:
+  """A weight factor over training: 0 before `start`, linear to 1 at `end`, 1 after.
+
+  `progress`, `start` and `end` are fractions of training (step / num_steps); `end <= start` is a
+  step from 0 to 1 at `start`. Float32, the shape of `progress`.
+  """
+  progress = jnp.asarray(progress, jnp.float32)
+  if end <= start:
+    return (progress >= start).astype(jnp.float32)
+  return jnp.clip((progress - start) / (end - start), 0.0, 1.0)
+
+
 def weighted_sum(task_loss: jax.Array, terms: Mapping[str, jax.Array],
-                 weights: Mapping[str, float]) -> tuple[jax.Array, dict[str, jax.Array]]:
-  """`(loss, {"term/<name>": term, ..., "loss": loss})` for the active `weights`."""
+                 weights: Mapping[str, float],
+                 scales: Mapping[str, jax.Array] | None = None
+                 ) -> tuple[jax.Array, dict[str, jax.Array]]:
+  """`(loss, {"term/<name>": term, ..., "scale/<name>": factor, "loss": loss})` for the active
+  `weights`, each term times its `scales` factor (default 1)."""
   missing = sorted(set(weights) - set(terms))
   if missing:
     raise ValueError(f"The task computed no value for the loss terms {missing} it was asked for.")
+  scales = scales or {}
   loss = task_loss
   metrics = {}
   for name, weight in weights.items():
     metrics[f"term/{name}"] = terms[name]
-    loss = loss + weight * terms[name]
+    if name in scales:
+      metrics[f"scale/{name}"] = scales[name]
+      loss = loss + weight * scales[name] * terms[name]
+    else:
+      loss = loss + weight * terms[name]
   metrics["loss"] = loss
   return loss, metrics
 
 
-def make_loss_fn(task: Task, weights: Mapping[str, float]):
+def make_loss_fn(task: Task, weights: Mapping[str, float], ramp_config=None,
+                 num_steps: int = 1):
   """`loss_fn(params, model_state, batch, rng) -> (loss, (metrics, new_model_state))` of `task`
-  with the term weights `weights` (`config.loss.terms`)."""
+  with the term weights `weights` (`config.loss.terms`).
+
+  Args:
+    ramp_config: `config.loss.ramp` (`terms`, `start`, `end`) or None; the ramp reads the step
+      the train step passes as `batch["step"]` (no step: full weights).
+    num_steps: `config.train.num_steps`, the length of training the ramp's fractions refer to.
+  Raises:
+    ValueError: an unknown term, or a ramped term that is not an active loss term.
+  """
   active = active_weights(weights, task.term_names)
   terms_fn = task.terms_fn(tuple(active))
+  ramped = tuple((ramp_config or {}).get("terms", ()))
+  stray = sorted(set(ramped) - set(active))
+  if stray:
+    raise ValueError(f"config.loss.ramp.terms lists {stray}, which are not active loss terms "
+                     f"(non-zero in config.loss.terms: {sorted(active)}).")
 
   def loss_fn(params, model_state, batch, rng):
     task_loss, terms, metrics, new_model_state = terms_fn(params, model_state, batch, rng)
-    loss, term_metrics = weighted_sum(task_loss, terms, active)
+    scales = {}
+    if ramped and "step" in batch:
+      factor = ramp(batch["step"] / max(int(num_steps), 1), float(ramp_config.start),
+                    float(ramp_config.end))
+      scales = {name: factor for name in ramped}
+    loss, term_metrics = weighted_sum(task_loss, terms, active, scales)
     return loss, ({**metrics, **term_metrics}, new_model_state)
 
   return loss_fn

@@ -30,6 +30,8 @@ def make_train_step(loss_fn, optimizer: optax.GradientTransformation, mesh, stat
   def step(state: TrainState, batch: dict, rng: jax.Array):
     rng = jax.random.fold_in(rng, state.step)
     grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
+    # The loss sees the step before this update as batch["step"] (loss-weight schedules).
+    batch = dict(batch, step=state.step)
     (loss, (metrics, new_model_state)), grads = grad_fn(state.params, state.model_state, batch, rng)
     updates, new_opt_state = optimizer.update(grads, state.opt_state, state.params)
     new_params = optax.apply_updates(state.params, updates)
