@@ -67,6 +67,7 @@ def image_model_config(gated: bool) -> mlc.ConfigDict:
   model = mlc.ConfigDict()
   model.name = "image_cnn"
   model.size = "small"
+  model.widths = ()               # channels per block; () -> those of `size`
   model.gated = gated
   model.gc_after = (0,)
   model.gc = mlc.ConfigDict(dict(compress=True, two_sided=False, pooling="mean",

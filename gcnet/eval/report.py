@@ -8,10 +8,11 @@ Keys: experiment, step, split, num_samples {validation, test}, num_classes, clas
 target_recall, default_theta; accuracy {default, calibrated} (end-to-end); ungated_accuracy (argmax
 of the logits, the back on every sample); baseline (None or {workdir, experiment, accuracy,
 delta {default, calibrated}, flops_xla}); gating {default, calibrated}: {theta [G],
-validation_recall, validation_stop_rate, stop_rate, positive_recall, pass_rate, reach [G+1],
+validation_recall, validation_stop_rate, validation_accuracy, stop_rate, positive_recall, pass_rate, reach [G+1],
 accuracy, per_class_recall [K+1], confusion [K+1][K+1], expected_flops_xla,
 expected_flops_analytic, saving_ratio}; compression {zero_fraction, dense_bytes, sparse_bytes,
-ratio (of the first GC layer's z, the one that crosses to the big core), per_gate [...]};
+ratio (of the first GC layer's z, the one that crosses to the big core), validation_zero_fraction
+[G] (on the validation positives, for model selection), per_gate [...]};
 compute {parts {name: {flops_xla, flops_analytic, analytic_over_xla, params}}, total, ungated,
 unassigned_params, expected_flops {default, calibrated}, expected_flops_analytic, saving_ratio}.
 """
@@ -34,6 +35,7 @@ def _operating_point(val_preds, test_preds, thetas, costs, ungated_flops) -> dic
       "theta": test["thetas"],
       "validation_recall": val["positive_recall"],
       "validation_stop_rate": val["stop_rate"],
+      "validation_accuracy": val["accuracy"],
       **{k: test[k] for k in ("stop_rate", "positive_recall", "pass_rate", "reach", "accuracy",
                               "per_class_recall", "confusion")},
   }
@@ -108,6 +110,7 @@ def build_report(*, experiment: str, step: int, val_preds: dict, test_preds: dic
     report["compression"] = {
         "zero_fraction": first.get("zero_fraction"), "dense_bytes": first.get("dense_bytes"),
         "sparse_bytes": first.get("sparse_bytes"), "ratio": first.get("ratio"),
+        "validation_zero_fraction": gm.metrics_at(val_preds, thetas["default"])["zero_fraction"],
         "per_gate": [dict(g, z_shape=s) for g, s in zip(per_gate, costs["z_shapes"])]}
     report["compute"] = {
         "parts": costs["parts"], "total": costs["total"], "ungated": ungated,

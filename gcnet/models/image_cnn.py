@@ -98,10 +98,13 @@ IMAGE_CNN_SIZES = {
 
 
 def build(cfg, num_classes: int) -> GatedCNN:
-  """`cfg`: size, gated, gc_after, gc, dtype, conv_impl (see experiments/common.py)."""
+  """`cfg`: size, widths (() keeps the size's), gated, gc_after, gc, dtype, conv_impl (see
+  experiments/common.py)."""
   if cfg.size not in IMAGE_CNN_SIZES:
     raise ValueError(f"Unknown image_cnn size {cfg.size!r}; sizes: {sorted(IMAGE_CNN_SIZES)}.")
   widths, convs, dense = IMAGE_CNN_SIZES[cfg.size]
+  # Optional override of the blocks' channels (e.g. a wider back behind the same small front).
+  widths = tuple(cfg.get("widths", ()) or widths)
   gc_after = tuple(cfg.gc_after) if cfg.gated else ()
   return GatedCNN(num_classes=num_classes, widths=widths, convs_per_block=convs, dense=dense,
                   gc_after=gc_after, gc=dict(cfg.gc), dtype=jnp.dtype(cfg.dtype),

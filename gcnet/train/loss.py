@@ -4,8 +4,8 @@
 
 A term of weight 0 is listed so that a flag can turn it on: it is not computed and needs no
 statistics. `config.loss.ramp` (`terms`, `start`, `end` as fractions of training) scales the
-listed terms from 0 to their full weight (e.g. compression only once the gate and the task have
-learnt); the other terms have `ramp = 1`. Metrics hold every computed term unweighted as
+listed terms from 0 to their full weight (e.g. a regulariser that starts once the task's own loss
+has been learnt); the other terms have `ramp = 1`. Metrics hold every computed term unweighted as
 `term/<name>`, the ramp factor of each ramped term as `scale/<name>`, and `loss`.
 """
 

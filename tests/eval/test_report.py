@@ -70,6 +70,13 @@ def test_build_report_values_and_json():
   assert report["compression"]["zero_fraction"] == pytest.approx(
       test["zero_fraction"][positive, 0].mean(), rel=1e-6)
   assert report["compression"]["dense_bytes"] == 320.0
+  # Validation numbers for model selection: accuracy at each operating point, zeros on positives.
+  assert cal["validation_accuracy"] == gm.metrics_at(val, cal["theta"])["accuracy"]
+  val_positive = val["label"] < 3
+  assert report["compression"]["validation_zero_fraction"] == pytest.approx(
+      [val["zero_fraction"][val_positive, 0].mean()], rel=1e-6)
+  assert (report["compression"]["validation_zero_fraction"][0]
+          != report["compression"]["zero_fraction"])
   assert report["compression"]["per_gate"][0]["z_shape"] == [4, 4, 5]
   text = report_lib.format_report(report)
   for needle in ("stop rate", "positive recall", "front", "gate", "back", "ungated", "baseline"):

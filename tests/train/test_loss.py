@@ -41,3 +41,27 @@ def test_unknown_and_missing_terms_are_named():
     loss_lib.make_loss_fn(_FakeTask(), {"a": 1.0, "c": 0.0})
   with pytest.raises(ValueError, match=r"no value for the loss terms \['b'\]"):
     loss_lib.weighted_sum(0.0, {"a": 1.0}, {"a": 1.0, "b": 1.0})
+
+
+def test_ramp_is_zero_then_linear_then_one():
+  progress = jnp.array([0.0, 0.2, 0.3, 0.5, 0.7, 1.0])
+  np.testing.assert_allclose(loss_lib.ramp(progress, 0.3, 0.7), [0, 0, 0, 0.5, 1, 1], atol=1e-6)
+  # end <= start: a step at start.
+  np.testing.assert_array_equal(loss_lib.ramp(progress, 0.5, 0.5), [0, 0, 0, 1, 1, 1])
+
+
+def test_ramped_terms_follow_the_batch_step_and_others_keep_their_weight():
+  import ml_collections as mlc  # pylint: disable=g-import-not-at-top
+  ramp = mlc.ConfigDict({"terms": ("b",), "start": 0.2, "end": 0.6})
+  loss_fn = loss_lib.make_loss_fn(_FakeTask(), {"a": 0.5, "b": 2.0}, ramp, num_steps=10)
+  for step, scale in ((1, 0.0), (4, 0.5), (9, 1.0)):
+    loss, (metrics, _) = loss_fn({}, {}, {"step": jnp.int32(step)}, None)
+    np.testing.assert_allclose(loss, 1.0 + 0.5 * 2.0 + 2.0 * scale * 3.0, rtol=1e-6)
+    assert metrics["term/b"] == 3.0 and metrics["scale/b"] == pytest.approx(scale)
+    assert "scale/a" not in metrics            # reported unscaled, and only when scheduled
+  loss, (metrics, _) = loss_fn({}, {}, {}, None)   # no step (e.g. evaluation): full weights
+  np.testing.assert_allclose(loss, 8.0)
+  assert "scale/b" not in metrics
+  with pytest.raises(ValueError, match=r"ramp.terms lists \['c'\]"):
+    loss_lib.make_loss_fn(_FakeTask(), {"a": 0.5}, mlc.ConfigDict({"terms": ("c",), "start": 0.0,
+                                                                  "end": 1.0}))
