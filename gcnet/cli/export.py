@@ -1,6 +1,8 @@
-"""Export each stage of a trained run as serialized StableHLO (`jax.export`) with a JSON manifest.
+"""Export each stage of a trained run (StableHLO, or ONNX float32 / int8) with a JSON manifest.
 
   python -m gcnet.cli.export --workdir=runs/fmnist_gc --output=export/fmnist_gc
+  python -m gcnet.cli.export --workdir=RUN --output=DIR --format=onnx --quantize=none,int8
+  python DIR/run_onnx.py DIR --check --precision=int8   # numpy + onnxruntime only
   python DIR/run_stages.py DIR --check        # in any Python with jax: reload and compare
 
 Parameters are baked into the programs; the batch axis is symbolic unless --batch_size is given.
@@ -24,6 +26,11 @@ def define_flags():
                     "here (example inputs are then zeros), e.g. 28,28,1.")
   flags.DEFINE_string("input_dtype", "uint8", "Input dtype with --input_shape.")
   flags.DEFINE_integer("n_q", 0, "Codec runs: quantizers used (0: all).")
+  flags.DEFINE_list("format", ["stablehlo"], "Formats: stablehlo (default), onnx (the 'onnx' "
+                    "extra); several: each in OUTPUT/<format>/.")
+  flags.DEFINE_list("quantize", ["none"], "ONNX precisions: none (float32), int8 (post-training "
+                    "static quantization calibrated on training examples), or none,int8.")
+  flags.DEFINE_integer("num_calibration", 256, "Training examples that calibrate int8 ranges.")
   flags.mark_flags_as_required(["workdir", "output"])
 
 
@@ -34,10 +41,14 @@ def main(argv):
   manifest = export.export_run(f.workdir, f.output, theta=[float(t) for t in f.theta],
                                batch_size=f.batch_size, num_examples=f.num_examples,
                                platforms=f.platforms, input_shape=f.input_shape,
-                               input_dtype=f.input_dtype, n_q=f.n_q)
-  for stage in manifest["stages"]:
-    shapes = lambda specs: ", ".join(f"{s['name']} {s['dtype']}{s['shape']}" for s in specs)
-    print(f"{stage['name']:16s} {shapes(stage['inputs'])} -> {shapes(stage['outputs'])}")
+                               input_dtype=f.input_dtype, n_q=f.n_q, formats=f.format,
+                               quantize=f.quantize, num_calibration=f.num_calibration)
+  for fmt, m in manifest.get("formats", {f.format[0]: manifest}).items():
+    for stage in m["stages"]:
+      shapes = lambda specs: ", ".join(f"{s['name']} {s['dtype']}{s['shape']}" for s in specs)
+      files = ", ".join(stage["files"].values()) if "files" in stage else stage["file"]
+      print(f"{fmt:9s} {stage['name']:16s} {shapes(stage['inputs'])} -> "
+            f"{shapes(stage['outputs'])}  [{files}]")
   print(f"thetas {manifest.get('thetas')} ({manifest.get('theta_source')}); wrote {f.output}")
   return 0
 

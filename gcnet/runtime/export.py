@@ -149,8 +149,19 @@ def load_exported(directory) -> tuple[dict, dict]:
   return standalone.load(os.fspath(directory))
 
 
+FORMATS = ("stablehlo", "onnx", "litert")
+QUANTIZE = ("none", "int8")
+
+
+def format_directory(output, fmt: str, formats) -> epath.Path:
+  """Where format `fmt` is written: `output` itself when it is the only format, else
+  `output/<fmt>`."""
+  return epath.Path(output) if len(formats) == 1 else epath.Path(output) / fmt
+
+
 def export_run(workdir, output, *, theta=(), batch_size: int = 0, num_examples: int = 8,
-               platforms=(), input_shape=(), input_dtype: str = "uint8", n_q: int = 0) -> dict:
+               platforms=(), input_shape=(), input_dtype: str = "uint8", n_q: int = 0,
+               formats=("stablehlo",), quantize=("none",), num_calibration: int = 256) -> dict:
   """Exports the stages of the run in `workdir` to `output`; returns the manifest.
 
   Args:
@@ -164,7 +175,26 @@ def export_run(workdir, output, *, theta=(), batch_size: int = 0, num_examples: 
     input_shape, input_dtype: the per-sample input when the dataset is not available here (the
       example inputs are then zeros).
     n_q: codec runs: quantizers used (0: all).
+    formats: subset of `FORMATS`; several: each in `output/<format>/` (`format_directory`).
+    quantize: ("none",), ("int8",) or both: the precisions of the ONNX stages ("none" is
+      float32); StableHLO is always float32.
+    num_calibration: training examples that calibrate the int8 ranges.
+  Returns:
+    the manifest of the first format (`{format: manifest}` under "formats" when several).
   """
+  formats, quantize = list(formats), list(quantize)
+  for name, values, allowed in (("format", formats, FORMATS), ("quantize", quantize, QUANTIZE)):
+    bad = [v for v in values if v not in allowed]
+    if bad or not values:
+      raise ValueError(f"--{name}={','.join(values)}: choose from {','.join(allowed)}.")
+  if "litert" in formats:
+    raise ValueError(LITERT_UNAVAILABLE)
+  if "onnx" in formats:
+    from gcnet.runtime import onnx_export  # pylint: disable=g-import-not-at-top  (optional extra)
+    onnx_export.optional.require("jax2onnx")
+    onnx_export.optional.require("onnxruntime")
+  if "int8" in quantize and "onnx" not in formats:
+    raise ValueError("--quantize=int8 applies to the ONNX stages: add --format=onnx.")
   run = load_run(workdir)
   if run.dataset is not None:
     examples = split_inputs(run, "test", max(num_examples, 1))["inputs"]
@@ -178,14 +208,43 @@ def export_run(workdir, output, *, theta=(), batch_size: int = 0, num_examples: 
   common = dict(polymorphic=not batch_size, platforms=list(platforms) or None,
                 workdir=run.workdir, experiment=run.config.experiment, step=run.step,
                 model=run.config.model.to_dict())
+  precisions = ["float32" if q == "none" else q for q in quantize]
+  calibration = None
+  if "int8" in precisions:
+    if run.dataset is None:
+      raise ValueError(f"int8 calibration needs the training data of {workdir} on this machine.")
+    calibration = split_inputs(run, "train", num_calibration)["inputs"]
+  def stages_of(model):
+    if run.kind == "codec":
+      return codec_export_stages(model, run.variables, examples.shape[1], n_q or None)
+    return gc_export_stages(StagedModel(model, run.params),
+                            TensorSpec(examples.shape[1:], examples.dtype))
+
   if run.kind == "codec":
-    stages = codec_export_stages(run.model, run.variables, examples.shape[1], n_q or None)
-    return export_to_directory(stages, output, examples, kind="dsl_codec", chain=False,
-                               n_q=n_q or None, **common)
-  staged = StagedModel(run.model, run.params)
-  thetas, source = run.thetas(list(theta) if theta else None)
-  spec = TensorSpec(examples.shape[1:], examples.dtype)
-  return export_to_directory(
-      gc_export_stages(staged, spec), output, examples, kind="gc", thetas=thetas,
-      theta_source=source, class_names=run.class_names,
-      background_class=run.model.num_classes - 1, **common)
+    fields = dict(kind="dsl_codec", n_q=n_q or None)
+  else:
+    thetas, source = run.thetas(list(theta) if theta else None)
+    fields = dict(kind="gc", thetas=thetas, theta_source=source, class_names=run.class_names,
+                  background_class=run.model.num_classes - 1)
+  manifests = {}
+  for fmt in formats:
+    directory = format_directory(output, fmt, formats)
+    stages = stages_of(run.model if fmt == "stablehlo" else onnx_export.onnx_friendly(run.model))
+    if fmt == "stablehlo":
+      manifests[fmt] = export_to_directory(stages, directory, examples,
+                                           chain=fields["kind"] == "gc", **fields, **common)
+    else:
+      onnx_fields = {k: v for k, v in {**fields, **common}.items()
+                     if k not in ("polymorphic", "platforms")}
+      if batch_size:
+        raise ValueError("The ONNX export has a symbolic batch axis: drop --batch_size.")
+      manifests[fmt] = onnx_export.export_onnx(
+          stages, directory, examples, calibration=calibration, precisions=precisions,
+          num_calibration=len(calibration) if calibration is not None else 0, **onnx_fields)
+  first = manifests[formats[0]]
+  return {**first, "formats": manifests} if len(formats) > 1 else first
+
+
+LITERT_UNAVAILABLE = (
+    "--format=litert is not available with this project's JAX (0.10): see docs/deploy.md, "
+    "'LiteRT'. Use --format=onnx.")

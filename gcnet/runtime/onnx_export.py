@@ -1,0 +1,172 @@
+"""Each stage of a trained model as ONNX (`jax2onnx`), float32 and int8, plus a JSON manifest.
+
+    export_onnx(stages, "export/fmnist_gc/onnx", examples, kind="gc", calibration=train_x,
+                precisions=("float32", "int8"), thetas=[0.29], ...)
+
+The same `ExportStage` programs as the StableHLO export (parameters baked in as initializers, the
+batch axis symbolic: `"b"` in the ONNX graph), converted by jax2onnx; int8 models are post-training
+quantized by `gcnet.runtime.onnx_quantize` on `calibration` (training inputs). Each later stage is
+calibrated on what it sees when deployed: the GC back on the float front's `z` of the calibration
+samples its gate passes, each codec decoder on the windows routed to it.
+
+Layout:
+
+    DIR/manifest.json        {"format": "gcnet-onnx/1", "kind", "precisions", "stages": [{"name",
+                              "files": {"float32": "front.onnx", "int8": "front.int8.onnx"},
+                              "inputs", "outputs"}], "thetas", "class_names", ...}
+    DIR/<stage>.onnx, DIR/<stage>.int8.onnx
+    DIR/example.npz          "inputs", "<precision>/<stage>/x" and "<precision>/<stage>/<output>"
+    DIR/run_onnx.py          a copy of gcnet/runtime/onnx_runner.py (numpy + onnxruntime only)
+"""
+
+import json
+from typing import Sequence
+
+import jax
+import numpy as np
+from etils import epath
+
+from gcnet.runtime import onnx_quantize, onnx_runner, optional
+
+FORMAT = onnx_runner.FORMAT
+RUNNER = "run_onnx.py"
+PRECISIONS = ("float32", "int8")
+MIN_CALIBRATION = 8     # fewer routed calibration rows than this: calibrate on all rows
+
+
+def onnx_friendly(model):
+  """`model` with XLA's own convolution and pooling forms (`conv_impl="xla"`, same parameters).
+
+  The CPU forms of gcnet's models (strided slices, shifted sums: `gcnet.models.conv_cpu`) are fast
+  in XLA on a CPU but convert to gathers and 4-D transposes in ONNX; `lax.conv` and
+  `reduce_window` convert to ONNX `Conv` and `MaxPool`, which onnxruntime runs in its own kernels.
+  """
+  if "conv_impl" in getattr(model, "__dataclass_fields__", {}):
+    return model.clone(conv_impl="xla")
+  return model
+
+
+def _accept_positional_max_pool() -> None:
+  """jax2onnx (0.13) replaces `flax.linen.max_pool` while converting by a function whose
+  `window_shape` is keyword-only; gcnet's models call `nn.max_pool(x, (2, 2), strides=...)`."""
+  try:
+    from jax2onnx.plugins.flax.linen import max_pool  # pylint: disable=g-import-not-at-top
+  except ImportError:
+    return
+  plugin = max_pool.MaxPoolPlugin
+  if getattr(plugin, "_gcnet_positional", False):
+    return
+  make_patch = plugin._make_patch.__func__  # pylint: disable=protected-access
+
+  def _make_patch(cls, orig):
+    patched = make_patch(cls, orig)
+    def positional(x, window_shape=None, strides=None, padding="VALID", **kwargs):
+      return patched(x, window_shape=kwargs.pop("window_shape", window_shape), strides=strides,
+                     padding=padding)
+    return positional
+
+  plugin._make_patch = classmethod(_make_patch)  # pylint: disable=protected-access
+  plugin._gcnet_positional = True  # pylint: disable=protected-access
+
+
+def stage_to_onnx(stage, *, opset: int = 21) -> bytes:
+  """The serialized ONNX model of one `ExportStage`, batch axis symbolic ("b")."""
+  jax2onnx = optional.require("jax2onnx")
+  _accept_positional_max_pool()
+  batch = jax.export.symbolic_shape("b")[0]
+  arg = jax.ShapeDtypeStruct((batch,) + tuple(stage.input.shape), np.dtype(stage.input.dtype))
+  model = jax2onnx.to_onnx(stage.fn, [arg], model_name=stage.name, opset=opset,
+                           input_names=["x"], output_names=list(stage.outputs))
+  return model.SerializeToString()
+
+
+def _describe(values) -> list[dict]:
+  out = []
+  for v in values:
+    t = v.type.tensor_type
+    shape = [d.dim_param if d.dim_param else int(d.dim_value) for d in t.shape.dim]
+    out.append({"name": v.name, "shape": shape,
+                "dtype": str(np.dtype(optional.require("onnx").helper.tensor_dtype_to_np_dtype(
+                    t.elem_type)))})
+  return out
+
+
+def _routed_calibration(kind: str, index: int, outputs: list, thetas) -> dict:
+  """`{stage index: calibration inputs}` of the stages fed by stage `index`'s float outputs."""
+  enough = lambda rows, fallback: rows if len(rows) >= MIN_CALIBRATION else fallback
+  if kind == "gc":
+    z, prob = outputs[0], np.asarray(outputs[-1]).reshape(-1)
+    passed = z[prob >= thetas[index]] if thetas is not None else z
+    return {index + 1: enough(passed, z)}
+  windows, heavy = outputs[0], np.asarray(outputs[1]).reshape(-1).astype(bool)
+  return {1: enough(windows[heavy], windows), 2: enough(windows[~heavy], windows)}
+
+
+def export_onnx(stages: Sequence, directory, example_inputs, *, kind: str,
+                calibration=None, precisions: Sequence[str] = ("float32",), thetas=None,
+                **manifest_fields) -> dict:
+  """Converts `stages` to ONNX (and int8), writes the files of the module docstring.
+
+  Args:
+    stages: `ExportStage`s in execution order (GC: `[front/stage_i]*G + [back]`; codec:
+      encoder_switch, heavy_decoder, light_decoder).
+    directory: created if missing.
+    example_inputs: `[n, ...]` inputs of the first stage for `example.npz`.
+    kind: "gc" or "dsl_codec".
+    calibration: `[m, ...]` first-stage inputs (training examples); needed for "int8".
+    precisions: subset of ("float32", "int8"); float32 is always written (int8 is made from it).
+    thetas: per-gate thresholds (GC; also route the calibration rows to the back).
+    manifest_fields: more JSON-serialisable manifest entries.
+  Returns:
+    the manifest.
+  """
+  ort = optional.require("onnxruntime")
+  onnx = optional.require("onnx")
+  unknown = set(precisions) - set(PRECISIONS)
+  if unknown:
+    raise ValueError(f"Unknown precision(s) {sorted(unknown)}: use {PRECISIONS}.")
+  precisions = ["float32"] + [p for p in precisions if p != "float32"]
+  if "int8" in precisions and calibration is None:
+    raise ValueError("int8 export needs calibration inputs (training examples).")
+  directory = epath.Path(directory)
+  directory.mkdir(parents=True, exist_ok=True)
+  entries, arrays = [], {"inputs": np.asarray(example_inputs)}
+  calib = {0: np.asarray(calibration)} if calibration is not None else {}
+  x = {p: np.asarray(example_inputs) for p in precisions}
+  first = {}
+  for index, stage in enumerate(stages):
+    float_bytes = stage_to_onnx(stage)
+    model = onnx.load_from_string(float_bytes)
+    files = {"float32": f"{stage.name}.onnx"}
+    (directory / files["float32"]).write_bytes(float_bytes)
+    float_session = onnx_runner.session(float_bytes)
+    if "int8" in precisions:
+      files["int8"] = f"{stage.name}.int8.onnx"
+      (directory / files["int8"]).write_bytes(
+          onnx_quantize.quantize_int8(float_bytes, calib[index]))
+    routes_next = kind == "gc" or index == 0
+    if index in calib and index < len(stages) - 1 and routes_next:
+      calib.update(_routed_calibration(kind, index, onnx_runner.call(float_session, calib[index]),
+                                       thetas))
+    entries.append({"name": stage.name, "files": files, "inputs": _describe(model.graph.input),
+                    "outputs": _describe(model.graph.output)})
+    for p in precisions:
+      sess = float_session if p == "float32" else onnx_runner.session(
+          (directory / files[p]).read_bytes())
+      outs = onnx_runner.call(sess, x[p])
+      arrays[f"{p}/{stage.name}/x"] = x[p]
+      for name, value in zip(stage.outputs, outs):
+        arrays[f"{p}/{stage.name}/{name}"] = value
+      first.setdefault(p, outs[0])
+      x[p] = outs[0] if kind == "gc" else first[p]
+  manifest = {"format": FORMAT, "kind": kind, "stages": entries, "precisions": precisions,
+              "batch_dim": "b", "params": "baked in as initializers", "example": "example.npz",
+              "converter": f"jax2onnx {getattr(optional.require('jax2onnx'), '__version__', '?')}",
+              "onnxruntime": ort.__version__, **({"thetas": list(map(float, thetas))}
+                                                 if thetas is not None else {}),
+              **manifest_fields}
+  with (directory / "example.npz").open("wb") as f:
+    np.savez(f, **arrays)
+  (directory / onnx_runner.MANIFEST).write_text(json.dumps(manifest, indent=2))
+  (directory / RUNNER).write_text(epath.Path(onnx_runner.__file__).read_text())
+  return manifest
