@@ -1,5 +1,13 @@
 """The training loop: data -> sharded jit step -> metrics, periodic eval, checkpoints, final report.
 
+The host work around the step overlaps it: a background thread (`gcnet.train.prefetch`) reads the
+next local batches and places them on the devices while the current step runs, metrics stay on the
+devices until a logging step fetches them, and nothing else waits for the devices except evaluation
+and checkpoints. With `config.train.steps_per_call = k > 1` one jitted call runs `k` steps (a
+device-side loop, `gcnet.train.step.make_multi_train_step`; `gcnet.train.schedule` makes every
+logging, evaluation and checkpoint step end a call, with one-step calls of the same function up to
+it).
+
 The loop knows no kind of training: a `Task` (`gcnet.train.task`, implementations in `gcnet.tasks`)
 gives the data, the initial variables, the loss terms, the periodic evaluation and the report.
 """
@@ -12,10 +20,12 @@ from etils import epath
 from gcnet import data as data_lib
 from gcnet.train import checkpoint as ckpt_lib
 from gcnet.train import mesh as mesh_lib
+from gcnet.train import prefetch as prefetch_lib
+from gcnet.train import schedule as schedule_lib
 from gcnet.train import state as state_lib
 from gcnet.train.loss import make_loss_fn
 from gcnet.train.preemption import PreemptionFlag
-from gcnet.train.step import make_train_step
+from gcnet.train.step import make_multi_train_step, make_train_step
 from gcnet.train.task import Task
 from gcnet.train.workdir import check_or_write_config
 from gcnet.train.writers import MetricWriter, Progress
@@ -48,7 +58,7 @@ def train_and_evaluate(config, workdir: str, task: Task, *, stop_after: int | No
 
   Args:
     config: the experiment config (`train`, `loss.terms`, `mesh`, `checkpoint`, `eval.every_steps`,
-      `seed`, `data.worker_count`).
+      `seed`, `data.worker_count`; `train.steps_per_call`, default 1).
     workdir: where checkpoints, metrics and the report go.
     task: the kind of training (e.g. `gcnet.tasks.get_task(config)`).
     stop_after: run at most this many steps in this call, then checkpoint and return `{}` (for jobs
@@ -80,18 +90,31 @@ def train_and_evaluate(config, workdir: str, task: Task, *, stop_after: int | No
     logging.info("Resumed from step %d.", int(state.step))
   start_step = int(state.step)
 
+  steps_per_call = int(config.train.get("steps_per_call", 1))
+  end_step = config.train.num_steps
+  if stop_after:
+    end_step = min(end_step, start_step + stop_after)
+  sizes = schedule_lib.call_sizes(
+      start_step, end_step, steps_per_call,
+      (config.train.log_every_steps, config.eval.every_steps, config.checkpoint.every_steps))
   train_step = make_train_step(loss_fn, optimizer, mesh, state)
+  stacked = steps_per_call > 1
+  if stacked:  # Every call, of k steps or of one, through the same loop: bit-identical results.
+    train_step = make_multi_train_step(loss_fn, optimizer, mesh, state)
+  batches = prefetch_lib.DevicePrefetcher(train_iter, sizes,
+                                          lambda local: _place(local, mesh, stacked))
   writer = MetricWriter(workdir)
   progress = Progress(config.train.num_steps, config.train.batch_size, start_step)
   preemption = PreemptionFlag().install()
   rng = jax.random.key(config.seed + 1)
-  pending = []
+  pending = []   # (steps if stacked else 0, device metrics) of the calls since the last log
+  step = start_step
   try:
-    for step in range(start_step + 1, config.train.num_steps + 1):
+    for n, batch in batches:
       with jax.set_mesh(mesh):  # The sharded step only: evaluation places its own arrays.
-        batch = mesh_lib.make_global_batch(next(train_iter), mesh)
         state, metrics = train_step(state, batch, rng)
-      pending.append(metrics)
+      step += n
+      pending.append((n if stacked else 0, metrics))
       if step % config.train.log_every_steps == 0 or step == config.train.num_steps:
         _log_metrics(pending, step, writer, progress, config, checkpointer)
         pending = []
@@ -100,7 +123,7 @@ def train_and_evaluate(config, workdir: str, task: Task, *, stop_after: int | No
       interrupted = preemption.requested or (stop_after and step - start_step >= stop_after
                                              and step < config.train.num_steps)
       if step % config.checkpoint.every_steps == 0 or interrupted:
-        checkpointer.save(step, state, train_iter)
+        checkpointer.save(step, state, batches.checkpointable())
       if interrupted and not preemption.requested:
         print(f"Stopped after {stop_after} steps at step {step}; rerun to continue.")
         return {}
@@ -109,9 +132,10 @@ def train_and_evaluate(config, workdir: str, task: Task, *, stop_after: int | No
         print(f"Preempted: checkpoint saved at step {step}. Rerun the same command to resume.")
         return {}
     if pending:
-      _log_metrics(pending, int(state.step), writer, progress, config, checkpointer)
-    checkpointer.save(int(state.step), state, train_iter)
+      _log_metrics(pending, step, writer, progress, config, checkpointer)
+    checkpointer.save(step, state, batches.checkpointable())
   finally:
+    batches.close()
     preemption.uninstall()
     writer.close()
     checkpointer.close()
@@ -120,8 +144,25 @@ def train_and_evaluate(config, workdir: str, task: Task, *, stop_after: int | No
   return task.report(str(workdir), state.params, state.model_state, int(state.step))
 
 
+def _place(local_batches: list, mesh, stacked: bool) -> dict:
+  """One call's local batches -> its global input: a batch `[B, ...]`, or a stack `[n, B, ...]`."""
+  if not stacked:
+    return mesh_lib.make_global_batch(local_batches[0], mesh)
+  return mesh_lib.make_global_batches(local_batches, mesh)
+
+
+def _per_step(pending) -> list[dict]:
+  """`[(n, device metrics)]` -> one host dict of scalars per step: `n = 0` for scalar metrics,
+  else `n` stacked rows."""
+  host = jax.device_get([m for _, m in pending])
+  rows = []
+  for (n, _), m in zip(pending, host):
+    rows += [m] if n == 0 else [{k: v[i] for k, v in m.items()} for i in range(n)]
+  return rows
+
+
 def _log_metrics(pending, step, writer, progress, config, checkpointer):
-  host = jax.device_get(pending)
+  host = _per_step(pending)
   if config.train.nonfinite == "error":
     for i, m in enumerate(host):
       if m["finite"] < 1:

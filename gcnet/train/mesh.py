@@ -46,3 +46,17 @@ def make_global_batch(local_batch: dict, mesh: Mesh) -> dict:
   sharding = batch_sharded(mesh)
   return {k: jax.make_array_from_process_local_data(sharding, np.asarray(v))
           for k, v in local_batch.items()}
+
+
+def stacked_batch_sharded(mesh: Mesh) -> NamedSharding:
+  """`[k, batch, ...]` stacks of batches: the batch axis (the second) split over the data axis."""
+  return NamedSharding(mesh, P(None, DATA_AXIS))
+
+
+def make_global_batches(local_batches: list[dict], mesh: Mesh) -> dict:
+  """`k` per-process NumPy batches -> global `jax.Array`s `[k, batch, ...]`, stacked on a new leading
+  axis and sharded over the data axis on the second (the input of a `steps_per_call = k` step)."""
+  sharding = stacked_batch_sharded(mesh)
+  return {k: jax.make_array_from_process_local_data(
+              sharding, np.stack([np.asarray(b[k]) for b in local_batches]))
+          for k in local_batches[0]}

@@ -1,4 +1,5 @@
-"""One jitted training step with explicit shardings and a donated state."""
+"""The jitted training step with explicit shardings and a donated state: one step per call, or
+`n` steps per call (a device-side loop over a stack of `n` batches, `config.train.steps_per_call`)."""
 
 import jax
 import jax.numpy as jnp
@@ -13,18 +14,12 @@ def _all_finite(tree) -> jax.Array:
   return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves])) if leaves else True
 
 
-def make_train_step(loss_fn, optimizer: optax.GradientTransformation, mesh, state: TrainState):
-  """Returns `step(state, batch, rng) -> (state, metrics)`, jitted over `mesh`.
+def step_fn(loss_fn, optimizer: optax.GradientTransformation):
+  """The pure (unjitted) `step(state, batch, rng) -> (state, metrics)`.
 
   A non-finite loss or gradient leaves the state unchanged (params, optimizer and model state), counts
   the step in `skipped_steps` and reports `metrics["finite"] = 0`; the loop decides whether that is an
   error (config.train.nonfinite="error") or tolerated ("skip").
-
-  Args:
-    loss_fn: `(params, model_state, batch, rng) -> (loss, (metrics, new_model_state))`.
-    optimizer: Optax transformation.
-    mesh: the device mesh; the batch is split over its data axis, the state replicated.
-    state: an example state (for its tree structure).
   """
 
   def step(state: TrainState, batch: dict, rng: jax.Array):
@@ -46,7 +41,67 @@ def make_train_step(loss_fn, optimizer: optax.GradientTransformation, mesh, stat
     metrics = dict(metrics, grad_norm=optax.tree.norm(grads), finite=finite.astype(jnp.float32))
     return new_state, metrics
 
+  return step
+
+
+def make_train_step(loss_fn, optimizer: optax.GradientTransformation, mesh, state: TrainState):
+  """Returns `step(state, batch, rng) -> (state, metrics)`, jitted over `mesh`.
+
+  Args:
+    loss_fn: `(params, model_state, batch, rng) -> (loss, (metrics, new_model_state))`.
+    optimizer: Optax transformation.
+    mesh: the device mesh; the batch `{k: [B, ...]}` is split over its data axis, the state
+      replicated.
+    state: an example state (for its tree structure).
+  Returns:
+    The jitted step; `metrics` are scalars. The state argument is donated.
+  """
   replicated = mesh_lib.replicated(mesh)
   state_sharding = jax.tree.map(lambda _: replicated, state)
-  return jax.jit(step, in_shardings=(state_sharding, mesh_lib.batch_sharded(mesh), replicated),
+  return jax.jit(step_fn(loss_fn, optimizer),
+                 in_shardings=(state_sharding, mesh_lib.batch_sharded(mesh), replicated),
                  out_shardings=(state_sharding, replicated), donate_argnums=(0,))
+
+
+def make_multi_train_step(loss_fn, optimizer: optax.GradientTransformation, mesh,
+                          state: TrainState):
+  """Returns `steps(state, batches, rng) -> (state, metrics)`: `n` steps in one jitted call.
+
+  `batches` is a stack `{k: [n, B, ...]}` of `n` global batches (`mesh_lib.make_global_batches`),
+  split over the data axis on its second axis. The steps run in a loop whose trip count is a runtime
+  argument, so XLA compiles the same loop body for every `n` (one compilation per `n`, and a 1-trip
+  loop is not folded away): `n` steps in one call give bit-identical parameters to `n` calls of one
+  step each, with the same random key per step and the same skipping of non-finite updates. The
+  body is `step_fn` (the step of `make_train_step`), though XLA may fuse it a little differently
+  inside the loop than alone (differences of float32 rounding, about 1e-7 relative).
+
+  Returns:
+    The jitted function (state donated); `metrics` are stacked `[n]`, one row per step.
+  """
+  step = step_fn(loss_fn, optimizer)
+
+  def steps(state: TrainState, batches: dict, count: jax.Array, rng: jax.Array):
+    take = lambda i: jax.tree.map(lambda x: jax.lax.dynamic_index_in_dim(x, i, keepdims=False),
+                                  batches)
+    n = jax.tree.leaves(batches)[0].shape[0]
+    row = jax.eval_shape(step, state, take(0), rng)[1]
+    rows = jax.tree.map(lambda m: jnp.zeros((n,) + m.shape, m.dtype), row)
+
+    def body(i, carry):
+      state, rows = carry
+      state, metrics = step(state, take(i), rng)
+      return state, jax.tree.map(lambda r, m: r.at[i].set(m), rows, metrics)
+
+    return jax.lax.fori_loop(0, count, body, (state, rows))
+
+  replicated = mesh_lib.replicated(mesh)
+  state_sharding = jax.tree.map(lambda _: replicated, state)
+  jitted = jax.jit(steps, in_shardings=(state_sharding, mesh_lib.stacked_batch_sharded(mesh),
+                                        replicated, replicated),
+                   out_shardings=(state_sharding, replicated), donate_argnums=(0,))
+
+  def call(state: TrainState, batches: dict, rng: jax.Array):
+    count = jnp.asarray(jax.tree.leaves(batches)[0].shape[0], jnp.int32)
+    return jitted(state, batches, count, rng)
+
+  return call
