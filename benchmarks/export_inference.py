@@ -93,7 +93,9 @@ def main(argv):
   ungated_dir = os.path.join(directory, "ungated")
   os.makedirs(ungated_dir, exist_ok=True)
   spec = TensorSpec(x_all.shape[1:], x_all.dtype)
-  full = ExportStage("network", lambda x: staged.full(x), spec, ("logits",))
+  friendly = onnx_export.onnx_friendly(run.model)   # the ONNX stages' forms (conv_impl="xla")
+  full = ExportStage("network", lambda x: friendly.apply({"params": run.params}, x), spec,
+                     ("logits",))
   ungated_files = {"float32": os.path.join(ungated_dir, "network.onnx")}
   float_bytes = onnx_export.stage_to_onnx(full)
   open(ungated_files["float32"], "wb").write(float_bytes)

@@ -246,5 +246,6 @@ def export_run(workdir, output, *, theta=(), batch_size: int = 0, num_examples: 
 
 
 LITERT_UNAVAILABLE = (
-    "--format=litert is not available with this project's JAX (0.10): see docs/deploy.md, "
-    "'LiteRT'. Use --format=onnx.")
+    "--format=litert is not available: its converter (jax2tf + TensorFlow's TFLiteConverter) is "
+    "not a gcnet dependency and fails on a symbolic batch ('vhlo.dynamic_gather_v1' op is not "
+    "part of the vhlo support yet); see docs/deploy.md, 'LiteRT (TFLite)'. Use --format=onnx.")

@@ -19,6 +19,7 @@ Layout:
     DIR/run_onnx.py          a copy of gcnet/runtime/onnx_runner.py (numpy + onnxruntime only)
 """
 
+import contextlib
 import json
 from typing import Sequence
 
@@ -69,14 +70,72 @@ def _accept_positional_max_pool() -> None:
   plugin._gcnet_positional = True  # pylint: disable=protected-access
 
 
+class _SymbolicShapes:
+  """Proxy of `onnx_ir` whose `Shape` names symbolic JAX dimensions (`b`) instead of `int()`-ing
+  them: jax2onnx 0.13's `lax.pad` lowering passes the output shape with the symbolic batch axis
+  straight to `ir.Shape`, which fails ("Symbolic dimension 'b' used in a context that requires a
+  constant") for the keyword model's padded waveform."""
+
+  def __init__(self, ir):
+    self._ir = ir
+
+  def __getattr__(self, name):
+    return getattr(self._ir, name)
+
+  def Shape(self, dims, *args, **kwargs):  # pylint: disable=invalid-name
+    named = [d if d is None or isinstance(d, (int, str)) else str(d) for d in dims]
+    return self._ir.Shape(named, *args, **kwargs)
+
+
+def _symbolic_pad_shapes() -> None:
+  try:
+    from jax2onnx.plugins.jax.lax import pad  # pylint: disable=g-import-not-at-top
+  except ImportError:
+    return
+  if not isinstance(pad.ir, _SymbolicShapes):
+    pad.ir = _SymbolicShapes(pad.ir)
+
+
+def _stft_magnitude_matmul(wave, n_fft: int, hop: int, win_length=None, power: float = 1.0):
+  """`gcnet.audio.mel.stft_magnitude` with the real FFT as two matmuls (cos and sin DFT matrices,
+  `[n_fft, n_fft // 2 + 1]`): the same values to float tolerance, in ops every ONNX runtime has
+  (jax2onnx 0.13 lowers `rfft` to a `DFT` node that onnxruntime rejects)."""
+  import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
+  from gcnet.audio import mel  # pylint: disable=g-import-not-at-top
+  win_length = n_fft if win_length is None else win_length
+  window = np.hanning(win_length + 1)[:-1].astype(np.float32)
+  frames = (mel.frame(jnp.asarray(wave, jnp.float32), win_length, hop) * window)[..., :n_fft]
+  angle = 2 * np.pi * np.outer(np.arange(frames.shape[-1]), np.arange(n_fft // 2 + 1)) / n_fft
+  real = frames @ np.cos(angle).astype(np.float32)
+  imag = frames @ (-np.sin(angle)).astype(np.float32)
+  power_spectrum = real * real + imag * imag
+  if power == 2.0:
+    return power_spectrum
+  return jnp.sqrt(power_spectrum) ** power
+
+
+@contextlib.contextmanager
+def _onnx_forms():
+  """While converting: the STFT as matmuls (`_stft_magnitude_matmul`)."""
+  from gcnet.audio import mel  # pylint: disable=g-import-not-at-top
+  original = mel.stft_magnitude
+  mel.stft_magnitude = _stft_magnitude_matmul
+  try:
+    yield
+  finally:
+    mel.stft_magnitude = original
+
+
 def stage_to_onnx(stage, *, opset: int = 21) -> bytes:
   """The serialized ONNX model of one `ExportStage`, batch axis symbolic ("b")."""
   jax2onnx = optional.require("jax2onnx")
   _accept_positional_max_pool()
+  _symbolic_pad_shapes()
   batch = jax.export.symbolic_shape("b")[0]
   arg = jax.ShapeDtypeStruct((batch,) + tuple(stage.input.shape), np.dtype(stage.input.dtype))
-  model = jax2onnx.to_onnx(stage.fn, [arg], model_name=stage.name, opset=opset,
-                           input_names=["x"], output_names=list(stage.outputs))
+  with _onnx_forms():
+    model = jax2onnx.to_onnx(stage.fn, [arg], model_name=stage.name, opset=opset,
+                             input_names=["x"], output_names=list(stage.outputs))
   return model.SerializeToString()
 
 
@@ -143,7 +202,9 @@ def export_onnx(stages: Sequence, directory, example_inputs, *, kind: str,
     if "int8" in precisions:
       files["int8"] = f"{stage.name}.int8.onnx"
       (directory / files["int8"]).write_bytes(
-          onnx_quantize.quantize_int8(float_bytes, calib[index]))
+          onnx_quantize.quantize_int8(float_bytes, calib[index], op_types=(
+              onnx_quantize.GATED_STAGE_OPS if "gate_prob" in stage.outputs
+              else onnx_quantize.QUANTIZED_OPS)))
     routes_next = kind == "gc" or index == 0
     if index in calib and index < len(stages) - 1 and routes_next:
       calib.update(_routed_calibration(kind, index, onnx_runner.call(float_session, calib[index]),
