@@ -126,11 +126,47 @@ def _onnx_forms():
     mel.stft_magnitude = original
 
 
+def _symbolic_full() -> None:
+  """jax2onnx 0.13 turns `jnp.full(shape, ...)` into a primitive with a static shape (it `int()`s
+  every dimension); with the symbolic batch in `shape` (the codec's quantizer counts) the original
+  `jnp.full` (a broadcast, which converts with symbolic shapes) is used instead."""
+  try:
+    import dataclasses  # pylint: disable=g-import-not-at-top
+    from jax2onnx.plugins._patching import MonkeyPatchSpec  # pylint: disable=g-import-not-at-top
+    from jax2onnx.plugins.jax.numpy import full  # pylint: disable=g-import-not-at-top
+  except ImportError:
+    return
+  plugin = full.JnpFullPlugin
+  if getattr(plugin, "_gcnet_symbolic", False):
+    return
+  specs_of = plugin.binding_specs.__func__
+
+  def binding_specs(cls):
+    specs = []
+    for spec in specs_of(cls):
+      if isinstance(spec, MonkeyPatchSpec) and spec.attr == "full":
+        def make_value(orig, make=spec.make_value):
+          patched = make(orig)
+          def full_fn(shape, fill_value, dtype=None, **kwargs):
+            dims = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
+            if all(isinstance(d, (int, np.integer)) for d in dims):
+              return patched(shape, fill_value, dtype, **kwargs)
+            return orig(shape, fill_value, dtype=dtype, **kwargs)
+          return full_fn
+        spec = dataclasses.replace(spec, make_value=make_value)
+      specs.append(spec)
+    return specs
+
+  plugin.binding_specs = classmethod(binding_specs)
+  plugin._gcnet_symbolic = True  # pylint: disable=protected-access
+
+
 def stage_to_onnx(stage, *, opset: int = 21) -> bytes:
   """The serialized ONNX model of one `ExportStage`, batch axis symbolic ("b")."""
   jax2onnx = optional.require("jax2onnx")
   _accept_positional_max_pool()
   _symbolic_pad_shapes()
+  _symbolic_full()
   batch = jax.export.symbolic_shape("b")[0]
   arg = jax.ShapeDtypeStruct((batch,) + tuple(stage.input.shape), np.dtype(stage.input.dtype))
   with _onnx_forms():

@@ -69,3 +69,23 @@ def test_unknown_and_unavailable_formats_say_what_to_do(tmp_path):
     export.export_run(str(tmp_path), str(tmp_path / "out"), formats=["litert"])
   with pytest.raises(ValueError, match="add --format=onnx"):
     export.export_run(str(tmp_path), str(tmp_path / "out"), quantize=["int8"])
+
+
+def test_codec_onnx_stages_decode_with_hard_routing_like_jax(tmp_path):
+  import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
+  from gcnet.models.codec import from_config  # pylint: disable=g-import-not-at-top
+  from gcnet.runtime import StagedCodec, codec_export_stages  # pylint: disable=g-import-not-at-top
+  from tests.codec.codec_testutil import fill_variables  # pylint: disable=g-import-not-at-top
+  model = from_config({"size": "tiny"})
+  variables = fill_variables(model, jnp.zeros((2, 640)))
+  wave = np.random.default_rng(0).normal(0, 0.3, (3, 640)).astype(np.float32)
+  recon, counts = StagedCodec(model, variables)(wave)
+  stages = codec_export_stages(onnx_export.onnx_friendly(model), variables, 640)
+  manifest = onnx_export.export_onnx(stages, tmp_path, wave[:2], kind="dsl_codec")
+  assert manifest["stages"][0]["inputs"][0]["shape"] == ["b", 640]
+  out = onnx_runner.Runner(str(tmp_path)).run_codec(wave)       # batch 3: not the example's 2
+  heavy = np.asarray(counts["heavy"], bool)
+  np.testing.assert_array_equal(out["heavy"], heavy)
+  np.testing.assert_allclose(out["recon"], np.asarray(recon), atol=1e-4)
+  assert out["counts"] == {"encoder_switch": 3, "heavy_decoder": int(heavy.sum()),
+                           "light_decoder": int((~heavy).sum())}
