@@ -71,15 +71,17 @@ def make_loss_fn(task: Task, weights: Mapping[str, float], ramp_config=None,
       the train step passes as `batch["step"]` (no step: full weights).
     num_steps: `config.train.num_steps`, the length of training the ramp's fractions refer to.
   Raises:
-    ValueError: an unknown term, or a ramped term that is not an active loss term.
+    ValueError: an unknown term in `weights` or in the ramp (a known term of weight 0 may be
+      ramped: it stays off).
   """
   active = active_weights(weights, task.term_names)
   terms_fn = task.terms_fn(tuple(active))
-  ramped = tuple((ramp_config or {}).get("terms", ()))
-  stray = sorted(set(ramped) - set(active))
-  if stray:
-    raise ValueError(f"config.loss.ramp.terms lists {stray}, which are not active loss terms "
-                     f"(non-zero in config.loss.terms: {sorted(active)}).")
+  ramp_names = tuple((ramp_config or {}).get("terms", ()))
+  unknown = sorted(set(ramp_names) - set(task.term_names))
+  if unknown:
+    raise ValueError(f"config.loss.ramp.terms lists unknown loss terms {unknown}; this task's "
+                     f"terms: {sorted(task.term_names)}.")
+  ramped = tuple(n for n in ramp_names if n in active)
 
   def loss_fn(params, model_state, batch, rng):
     task_loss, terms, metrics, new_model_state = terms_fn(params, model_state, batch, rng)

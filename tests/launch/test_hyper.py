@@ -104,3 +104,22 @@ def test_fashion_mnist_sweep_flags_parse_back(monkeypatch):
   assert values.config.loss.terms.gate_bce == 1.0
   assert values.config.loss.terms.compression_l1 == 2.0
   assert values.config.model.gc_after == (0, 1)
+
+
+@pytest.mark.parametrize("fn", ["search_round1", "search_round2", "search_round3"])
+def test_fashion_mnist_search_rounds_parse_back(monkeypatch, fn):
+  """Every run of the issue-12 search rounds (incl. the ramp's tuple of term names) parses back."""
+  runs = sweep.expand(sweep.load_sweep(FMNIST, fn), "/sweep")
+  assert len({r.name for r in runs}) == len(runs)
+  for run in runs:
+    argv = sweep.command(run, FMNIST, ["prog"])
+    values = flags.FlagValues()
+    config_flags.DEFINE_config_file("config", None, flag_values=values, lock_config=True)
+    flags.DEFINE_string("workdir", None, "", flag_values=values)
+    monkeypatch.setattr(sys, "argv", argv)
+    values(argv)
+    for key, value in run.params.items():
+      got = values.config
+      for part in key.split(".")[1:]:
+        got = got[part]
+      assert got == value, (key, got, value)

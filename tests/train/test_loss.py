@@ -62,6 +62,15 @@ def test_ramped_terms_follow_the_batch_step_and_others_keep_their_weight():
   loss, (metrics, _) = loss_fn({}, {}, {}, None)   # no step (e.g. evaluation): full weights
   np.testing.assert_allclose(loss, 8.0)
   assert "scale/b" not in metrics
-  with pytest.raises(ValueError, match=r"ramp.terms lists \['c'\]"):
+  with pytest.raises(ValueError, match=r"ramp.terms lists unknown loss terms \['c'\]"):
     loss_lib.make_loss_fn(_FakeTask(), {"a": 0.5}, mlc.ConfigDict({"terms": ("c",), "start": 0.0,
                                                                   "end": 1.0}))
+
+
+def test_a_ramped_term_of_weight_zero_stays_off():
+  import ml_collections as mlc  # pylint: disable=g-import-not-at-top
+  ramp = mlc.ConfigDict({"terms": ("b",), "start": 0.0, "end": 1.0})
+  loss_fn = loss_lib.make_loss_fn(_FakeTask(), {"a": 0.5, "b": 0.0}, ramp, num_steps=10)
+  loss, (metrics, _) = loss_fn({}, {}, {"step": jnp.int32(5)}, None)
+  np.testing.assert_allclose(loss, 2.0)
+  assert "term/b" not in metrics and "scale/b" not in metrics

@@ -41,7 +41,11 @@ def test_smoke_run_writes_metrics_checkpoints_and_report(tiny_fmnist, tmp_path):
   steps = [l["step"] for l in lines if "train/loss" in l]
   assert steps == [5, 10, 15, 20]
   assert all(np.isfinite(l["train/loss"]) for l in lines if "train/loss" in l)
-  assert "train/term/gate_bce" in lines[0] and "train/term/compression_l1" in lines[0]
+  # The default's terms (L1 is off; the Hoyer weight follows its ramp, reported as a scale).
+  assert "train/term/gate_bce" in lines[0] and "train/term/compression_hoyer" in lines[0]
+  assert "train/term/compression_l1" not in lines[0]
+  scales = [l["train/scale/compression_hoyer"] for l in lines if "train/loss" in l]
+  assert scales[0] < scales[-1] == 1.0
   for name in ("task_loss", "accuracy", "gc0/zero_fraction", "gc0/recall@0.5", "gc0/stop_rate@0.5"):
     assert f"train/{name}" in lines[0], name
   validation = [l for l in lines if "validation/accuracy" in l]
