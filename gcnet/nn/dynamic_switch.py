@@ -21,8 +21,6 @@ Statistics: `ops.SwitchStats` with fields of shape `[B, S]`, sown into the `"gat
 
 import flax.linen as nn
 import jax
-import jax.numpy as jnp
-import numpy as np
 
 from gcnet import ops
 
@@ -64,50 +62,27 @@ class DynamicSwitch(nn.Module):
     """
     mode = (mode or self.mode) if train else "hard"
     r, stats = self.route(h, mode)
-    windows = self.windows(h)
-    if force is not None:
-      heavy = {"heavy": 1.0, "light": 0.0}[force]
-      stats = ops.SwitchStats(stats.logit, stats.prob, jnp.full_like(stats.heavy, heavy),
-                              stats.entropy)
-      r = jnp.full_like(r, heavy)
-      y = self.run_heavy(windows) if force == "heavy" else self.run_light(windows)
-    else:
-      y = ops.mix(r.reshape(-1), self.run_heavy(windows), self.run_light(windows))
+    y, r, stats = ops.decode_segments(h, r, stats, self.heavy, self.light, self.segment_frames,
+                                      self.context_frames, force)
     self.sow(SWITCH_COLLECTION, "stats", stats)
-    return self.assemble(y, h.shape[0]), r
+    return y, r
 
   def route(self, h: jax.Array, mode: str = "hard") -> tuple[jax.Array, ops.SwitchStats]:
     """Heavy weights `r [B, S]` and `SwitchStats` from the segments of `h [B, T, D]`."""
-    b, t, d = h.shape
-    if t % self.segment_frames:
-      raise ValueError(f"Length {t} is not a multiple of segment_frames={self.segment_frames}.")
-    segments = h.reshape(b, t // self.segment_frames, self.segment_frames, d)
-    features = ops.global_pool(segments, "mean", keep_axes=2)
+    features = ops.segment_features(h, self.segment_frames)
     if self.hidden:
       features = nn.relu(self.switch_hidden(features))
     return ops.switch(self.switch_out(features)[..., 0], mode)
 
   def windows(self, h: jax.Array) -> jax.Array:
     """`[B * S, context_frames + segment_frames, D]` windows of `h [B, T, D]`, segment-major per row."""
-    b, t, d = h.shape
-    f, c = self.segment_frames, self.context_frames
-    padded = jnp.pad(h, ((0, 0), (c, 0), (0, 0)))
-    idx = np.arange(t // f)[:, None] * f + np.arange(c + f)[None]
-    return padded[:, idx].reshape(b * (t // f), c + f, d)
+    return ops.segment_windows(h, self.segment_frames, self.context_frames)
 
   def run_heavy(self, windows: jax.Array) -> jax.Array:
     """Heavy pathway on windows `[N, W, D]` -> segment outputs `[N, segment_frames * up, ...]`."""
-    return self._drop_context(self.heavy(windows), windows.shape[1])
+    return ops.drop_context(self.heavy(windows), windows.shape[1], self.context_frames)
 
   def run_light(self, windows: jax.Array) -> jax.Array:
     """Light pathway on windows `[N, W, D]` -> segment outputs `[N, segment_frames * up, ...]`."""
-    return self._drop_context(self.light(windows), windows.shape[1])
-
-  def assemble(self, y: jax.Array, batch: int) -> jax.Array:
-    """Segment outputs `[B * S, L, ...]` -> `[B, S * L, ...]`."""
-    return y.reshape((batch, -1) + y.shape[2:])
-
-  def _drop_context(self, y, window):
-    up = y.shape[1] // window
-    return y[:, self.context_frames * up:]
+    return ops.drop_context(self.light(windows), windows.shape[1], self.context_frames)
 

@@ -13,6 +13,8 @@ from gcnet.ops.losses import (binary_entropy, budget_loss, gate_bce, routing_ent
 from gcnet.ops.metrics import (calibrate_theta, compression_bytes, pass_rate, positive_recall,
                                stop_rate)
 from gcnet.ops.pooling import global_pool
+from gcnet.ops.segments import (assemble_segments, decode_segments, drop_context, force_route,
+                                segment_features, segment_windows)
 from gcnet.ops.stats import CompressionStats, GateStats, GCStats, SwitchStats
 from gcnet.ops.straight_through import hard_threshold, straight_through
 from gcnet.ops.switch import mix, switch
