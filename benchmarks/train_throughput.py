@@ -11,11 +11,21 @@ Variants, each run `--repeats` times, interleaved (the order rotates every repea
                    (`config.data.in_memory="never"`, the behaviour before)
   loop_gc_xla      the same with `--config.model.conv_impl=xla` (XLA's conv and pooling: "before")
   loop_ungated     the ungated baseline's loop (`experiments/fashion_mnist_baseline.py`)
-  bare_gc          gcnet's jitted train step alone, fed batches already in memory
+  loop_gc_k4       the GC loop with `config.train.steps_per_call=4` (4 steps per jitted call)
+  bare_gc          gcnet's jitted train step alone, fed batches already on the devices
   bare_gc_xla      the same with conv_impl=xla
   bare_ungated     the ungated model's jitted train step alone
+  bare_gc_k4       the 4-steps-per-call function of `steps_per_call=4` alone, on stacks of 4 batches
   torch_gc         eager PyTorch twin (benchmarks/torch_reference.py), same batches from memory
   torch_ungated    the same without the GC layer
+  torch_gc_compile the PyTorch twin with its model under `torch.compile` (inductor; compiled and
+                   warmed up once, untimed)
+  matmul_peak      XLA's float32 matmul (`--matmul_n` square, jitted), GFLOP/s: the arithmetic limit
+                   here, measured in the same rotation as the models
+
+Every model variant also gets GFLOP/s: its examples/s times the FLOPs per example of the GC (or
+ungated) step as XLA's cost analysis counts them for the compiled bare step (forward, backward and
+optimizer; the PyTorch twin does the same arithmetic), and that as a fraction of `matmul_peak`.
 
 A loop's examples/s is read from the times of its `metrics.jsonl` lines: from the first logged step
 (`--warmup` steps, compilation included) to the last, so start-up and compilation are excluded. Bare
@@ -40,16 +50,27 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-VARIANTS = ("loop_gc", "loop_gc_records", "loop_gc_xla", "loop_ungated", "bare_gc", "bare_gc_xla",
-            "bare_ungated",
-            "torch_gc", "torch_ungated")
+VARIANTS = ("loop_gc", "loop_gc_records", "loop_gc_xla", "loop_ungated", "loop_gc_k4", "bare_gc",
+            "bare_gc_xla", "bare_ungated", "bare_gc_k4", "torch_gc", "torch_ungated",
+            "torch_gc_compile", "matmul_peak")
+# The default set: what the targets of docs/benchmarks.md need (the "before" variants are opt-in).
+DEFAULT_VARIANTS = ("loop_gc", "loop_ungated", "loop_gc_k4", "bare_gc", "bare_ungated",
+                    "bare_gc_k4", "torch_gc", "torch_gc_compile", "matmul_peak")
+STEPS_PER_CALL = 4
 # name -> (numerator, denominator, target)
 RATIOS = {
-    "loop/bare": ("loop_gc", "bare_gc", 0.95),
+    "loop/bare": ("loop_gc", "bare_gc", 0.97),
     "loop(records)/bare": ("loop_gc_records", "bare_gc", None),
     "gated/ungated": ("loop_gc", "loop_ungated", 0.95),
     "gated/ungated (bare)": ("bare_gc", "bare_ungated", None),
-    "gcnet/pytorch": ("loop_gc", "torch_gc", 1.0),
+    "gcnet/pytorch": ("loop_gc", "torch_gc", 1.1),
+    "gcnet/pytorch_compile": ("loop_gc", "torch_gc_compile", None),
+    "pytorch_compile/pytorch": ("torch_gc_compile", "torch_gc", None),
+    "loop_k4/bare": ("loop_gc_k4", "bare_gc", None),
+    "loop_k4/bare_k4": ("loop_gc_k4", "bare_gc_k4", None),
+    "loop_k4/loop": ("loop_gc_k4", "loop_gc", None),
+    "gcnet_k4/pytorch": ("loop_gc_k4", "torch_gc", None),
+    "gcnet_k4/pytorch_compile": ("loop_gc_k4", "torch_gc_compile", None),
     "pytorch gated/ungated": ("torch_gc", "torch_ungated", None),
     "gcnet_bare/pytorch": ("bare_gc", "torch_gc", None),
     "conv_impl cpu/xla (loop)": ("loop_gc", "loop_gc_xla", None),
@@ -66,7 +87,9 @@ def parse_args(argv=None):
   p.add_argument("--batch_size", type=int, default=128)
   p.add_argument("--size", default="small", help="image_cnn size (experiments' default: small)")
   p.add_argument("--data_dir", default="", help="prepared TFDS dir ('' : the config default)")
-  p.add_argument("--variants", default=",".join(VARIANTS))
+  p.add_argument("--variants", default=",".join(DEFAULT_VARIANTS),
+                 help="comma-separated, from: " + ",".join(VARIANTS))
+  p.add_argument("--matmul_n", type=int, default=1024, help="size of matmul_peak's square matmul")
   p.add_argument("--out", default=os.path.join(REPO, "benchmarks", "results",
                                                "train_throughput.json"))
   return p.parse_args(argv)
@@ -99,6 +122,7 @@ def make_config(variant: str, args, data: dict):
     config.data.update(data)
     config.data.in_memory = "never" if variant.endswith("_records") else "auto"
     conv_impl = "xla" if variant.endswith("_xla") else "auto"
+    config.train.steps_per_call = STEPS_PER_CALL if variant.endswith("_k4") else 1
     config.model.size = args.size
     config.model.conv_impl = conv_impl
     config.train.batch_size = args.batch_size
@@ -138,37 +162,87 @@ class BareStep:
     from gcnet import tasks
     from gcnet.train import loop, mesh as mesh_lib
     from gcnet.train.loss import make_loss_fn
-    from gcnet.train.step import make_train_step
+    from gcnet.train.step import make_multi_train_step, make_train_step
     task = tasks.get_task(config)
     self.mesh = mesh_lib.make_mesh(config.mesh)
     self.state, optimizer = loop.init_state(task, config, self.mesh)
-    self.step = make_train_step(make_loss_fn(task, config.loss.terms), optimizer, self.mesh,
-                                self.state)
-    self.batches = [mesh_lib.make_global_batch(b, self.mesh) for b in batches]
+    loss_fn = make_loss_fn(task, config.loss.terms, config.loss.get("ramp"),
+                           config.train.num_steps)
+    self.k = config.train.steps_per_call
+    if self.k == 1:
+      self.step = make_train_step(loss_fn, optimizer, self.mesh, self.state)
+      self.batches = [mesh_lib.make_global_batch(b, self.mesh) for b in batches]
+    else:
+      self.step = make_multi_train_step(loss_fn, optimizer, self.mesh, self.state)
+      self.batches = [mesh_lib.make_global_batches(batches[i:i + self.k], self.mesh)
+                      for i in range(0, len(batches) - self.k + 1, self.k)]
     self.rng, self.log_every, self.i = jax.random.key(1), config.train.log_every_steps, 0
+    with jax.set_mesh(self.mesh):
+      self.flops = _flops(self.step if self.k == 1 else None, self.state, self.batches[0],
+                          self.rng)
 
   def run(self, steps: int) -> None:
     import jax
     with jax.set_mesh(self.mesh):
-      for _ in range(steps):
+      for _ in range(steps // self.k):
         self.state, metrics = self.step(self.state, self.batches[self.i % len(self.batches)],
                                         self.rng)
         self.i += 1
-        if self.i % self.log_every == 0:
+        if (self.i * self.k) % self.log_every == 0:
           jax.device_get(metrics)   # as the loop does when it logs
       jax.block_until_ready(self.state)
+
+
+def _flops(step, state, batch, rng) -> float | None:
+  """FLOPs of one call of the jitted `step` as XLA's cost analysis of the compiled step counts them
+  (None if unavailable)."""
+  if step is None:
+    return None
+  try:
+    cost = step.lower(state, batch, rng).compile().cost_analysis()
+    cost = cost[0] if isinstance(cost, (list, tuple)) else cost
+    return float(cost["flops"])
+  except Exception:  # pylint: disable=broad-except
+    return None
+
+
+class MatmulPeak:
+  """XLA's jitted float32 `[n, n] @ [n, n]`; `rate()` is GFLOP/s over a timed batch of calls."""
+
+  def __init__(self, n: int):
+    import jax
+    import jax.numpy as jnp
+    self.n = n
+    key_a, key_b = jax.random.split(jax.random.key(0))
+    self.a = jax.random.normal(key_a, (n, n), jnp.float32)
+    self.b = jax.random.normal(key_b, (n, n), jnp.float32)
+    self.matmul = jax.jit(lambda a, b: a @ b)
+    self.run(3)
+
+  def run(self, calls: int) -> float:
+    import jax
+    start = time.perf_counter()
+    for _ in range(calls):
+      out = self.matmul(self.a, self.b)
+    jax.block_until_ready(out)
+    return time.perf_counter() - start
+
+  def rate(self, seconds: float = 1.0) -> float:
+    calls = max(1, int(seconds / max(self.run(1), 1e-4)))
+    return calls * 2 * self.n ** 3 / self.run(calls) / 1e9
 
 
 class TorchStep:
   """The eager PyTorch twin on the same batches."""
 
-  def __init__(self, config, batches, num_classes: int):
+  def __init__(self, config, batches, num_classes: int, compile_model: bool = False):
     from benchmarks import torch_reference as tr
     from gcnet.models.image_cnn import IMAGE_CNN_SIZES
     widths, convs, dense = IMAGE_CNN_SIZES[config.model.size]
     gc_after = tuple(config.model.gc_after) if config.model.gated else ()
     model = tr.GatedCNN(num_classes, widths, convs, dense, gc_after)
-    self.trainer = tr.Trainer(model, config.train, dict(config.loss.terms), num_classes)
+    self.trainer = tr.Trainer(model, config.train, dict(config.loss.terms), num_classes,
+                              compile_model=compile_model)
     self.batches = [tr.to_torch(b) for b in batches]
     self.log_every, self.i = config.train.log_every_steps, 0
 
@@ -190,7 +264,10 @@ def main(argv=None):
   args = parse_args(argv)
   cpus = pin_threads(args.threads)   # before JAX (and its thread pool) starts
   variants = [v for v in args.variants.split(",") if v]
-  torch_version = None
+  unknown = sorted(set(variants) - set(VARIANTS))
+  if unknown:
+    raise SystemExit(f"unknown variants {unknown}; choose from {','.join(VARIANTS)}")
+  torch_version, notes = None, {}
   if any(v.startswith("torch") for v in variants):
     try:
       import torch
@@ -202,31 +279,77 @@ def main(argv=None):
       variants = [v for v in variants if not v.startswith("torch")]
   load_start = os.getloadavg()
   data, data_desc = data_source(args.data_dir)
-  configs = {v: make_config(v, args, data) for v in variants}
+  configs = {v: make_config(v, args, data) for v in variants if v != "matmul_peak"}
   batches = host_batches(make_config("bare_gc", args, data))
   runners = {}
-  for v in variants:   # build, compile and warm up the in-memory runners once
+  for v in list(variants):   # build, compile and warm up the in-memory runners once
     if v.startswith("bare"):
       runners[v] = BareStep(configs[v], batches)
     elif v.startswith("torch"):
-      runners[v] = TorchStep(configs[v], batches, num_classes=4)
-    if v in runners:
+      try:
+        runners[v] = TorchStep(configs[v], batches, num_classes=4,
+                               compile_model=v.endswith("_compile"))
+        start = time.perf_counter()
+        runners[v].run(args.warmup)
+        if v.endswith("_compile"):
+          notes[v] = f"torch.compile: compiled and warmed up in {time.perf_counter() - start:.0f} s"
+        continue
+      except Exception as e:  # pylint: disable=broad-except  (torch.compile may not work here)
+        notes[v] = f"failed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+        print(f"{v}: {notes[v]}; skipped")
+        variants.remove(v)
+        runners.pop(v, None)
+        continue
+    elif v == "matmul_peak":
+      runners[v] = MatmulPeak(args.matmul_n)
+    if v in runners and v != "matmul_peak":
       runners[v].run(args.warmup)
+  flops = {v: runners[v].flops for v in ("bare_gc", "bare_ungated") if v in runners}
   results = {v: [] for v in variants}
+  loads = []
   for r in range(args.repeats):
+    loads.append(os.getloadavg()[0])
     order = variants[r % len(variants):] + variants[:r % len(variants)]
     for v in order:
       if v.startswith("loop"):
         results[v].append(run_loop(configs[v]))
+      elif v == "matmul_peak":
+        results[v].append(runners[v].rate())
       else:
         results[v].append(timed(runners[v], args.steps, args.batch_size))
-      print(f"repeat {r + 1}/{args.repeats} {v:14s} {results[v][-1]:9.0f} ex/s", flush=True)
+      unit = "GFLOP/s" if v == "matmul_peak" else "ex/s"
+      print(f"repeat {r + 1}/{args.repeats} {v:16s} {results[v][-1]:9.0f} {unit}", flush=True)
   report = summarize(args, results, cpus, data_desc, load_start, torch_version)
+  report["loadavg_per_repeat"] = loads
+  report["notes"] = notes
+  report["gflops"] = gflops(results, flops, args.batch_size)
   print_table(report)
   os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
   with open(args.out, "w") as f:
     json.dump(report, f, indent=2)
   print(f"wrote {args.out}")
+
+
+def gflops(results: dict, flops: dict, batch_size: int) -> dict:
+  """Per model variant: FLOPs per example, GFLOP/s (median over repeats) and the fraction of the
+  matmul peak, per repeat paired with the peak measured in the same repeat."""
+  out = {"flops_per_example": {k: f / batch_size for k, f in flops.items() if f}}
+  peak = results.get("matmul_peak")
+  for v, runs in results.items():
+    base = "bare_ungated" if "ungated" in v else "bare_gc"
+    per_example = out["flops_per_example"].get(base)
+    if v == "matmul_peak" or per_example is None:
+      continue
+    rates = [x * per_example / 1e9 for x in runs]
+    row = {"median": statistics.median(rates)}
+    if peak:
+      fractions = [a / p for a, p in zip(rates, peak)]
+      row["fraction_of_peak"] = statistics.median(fractions)
+      row["fraction_per_repeat"] = fractions
+    out[v] = row
+  if peak:
+    out["matmul_peak"] = {"median": statistics.median(peak), "runs": peak}
+  return out
 
 
 def summarize(args, results, cpus, data_desc, load_start, torch_version) -> dict:
@@ -258,9 +381,15 @@ def summarize(args, results, cpus, data_desc, load_start, torch_version) -> dict
 def print_table(report: dict) -> None:
   print(f"\n{report['data']}; batch {report['batch_size']}; threads XLA={report['threads']['xla']}"
         f" torch={report['threads']['torch']}; load {report['machine']['loadavg_start'][0]:.1f}")
-  print(f"{'variant':16s} {'ex/s median':>12s} {'min':>9s} {'max':>9s}")
+  g = report.get("gflops", {})
+  print(f"{'variant':18s} {'ex/s median':>12s} {'min':>9s} {'max':>9s} {'GFLOP/s':>8s} {'of peak':>8s}")
   for v, s in report["examples_per_s"].items():
-    print(f"{v:16s} {s['median']:12.0f} {s['min']:9.0f} {s['max']:9.0f}")
+    rate = g.get(v, {}).get("median")
+    frac = g.get(v, {}).get("fraction_of_peak")
+    print(f"{v:18s} {s['median']:12.0f} {s['min']:9.0f} {s['max']:9.0f} "
+          f"{'' if rate is None else f'{rate:8.2f}'} {'' if frac is None else f'{frac:8.3f}'}")
+  for v, note in report.get("notes", {}).items():
+    print(f"{v}: {note}")
   print(f"\n{'ratio':26s} {'median':>7s} {'target':>7s}  per repeat")
   for name, r in report["ratios"].items():
     target = "" if r["target"] is None else f">={r['target']:.2f}"

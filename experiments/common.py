@@ -30,8 +30,8 @@ def base_config() -> mlc.ConfigDict:
   config.train.weight_decay = 1e-4
   config.train.grad_clip_norm = 1.0       # 0: no clipping
   config.train.log_every_steps = 100
-  # Steps per jitted call (a device-side loop over k batches, bit-identical to one-step calls of the
-  # same loop): for small models whose step is short next to the per-call host work. Logging,
+  # Steps per jitted call (k steps unrolled in one program; equal to k one-step calls up to float32
+  # rounding): for small models whose step is short next to the per-call host work. Logging,
   # evaluation and checkpoint steps always end a call (one-step calls fill up to them).
   config.train.steps_per_call = 1
   config.train.nonfinite = "error"        # "error": stop at a NaN/Inf loss; "skip": skip the update

@@ -3,10 +3,10 @@
 The host work around the step overlaps it: a background thread (`gcnet.train.prefetch`) reads the
 next local batches and places them on the devices while the current step runs, metrics stay on the
 devices until a logging step fetches them, and nothing else waits for the devices except evaluation
-and checkpoints. With `config.train.steps_per_call = k > 1` one jitted call runs `k` steps (a
-device-side loop, `gcnet.train.step.make_multi_train_step`; `gcnet.train.schedule` makes every
-logging, evaluation and checkpoint step end a call, with one-step calls of the same function up to
-it).
+and checkpoints. With `config.train.steps_per_call = k > 1` one jitted call runs `k` steps (unrolled,
+`gcnet.train.step.make_multi_train_step`; equal to `k` one-step calls up to float32 rounding);
+`gcnet.train.schedule` makes every logging, evaluation and checkpoint step end a call, with one-step
+calls up to it.
 
 The loop knows no kind of training: a `Task` (`gcnet.train.task`, implementations in `gcnet.tasks`)
 gives the data, the initial variables, the loss terms, the periodic evaluation and the report.
@@ -98,23 +98,21 @@ def train_and_evaluate(config, workdir: str, task: Task, *, stop_after: int | No
       start_step, end_step, steps_per_call,
       (config.train.log_every_steps, config.eval.every_steps, config.checkpoint.every_steps))
   train_step = make_train_step(loss_fn, optimizer, mesh, state)
-  stacked = steps_per_call > 1
-  if stacked:  # Every call, of k steps or of one, through the same loop: bit-identical results.
-    train_step = make_multi_train_step(loss_fn, optimizer, mesh, state)
-  batches = prefetch_lib.DevicePrefetcher(train_iter, sizes,
-                                          lambda local: _place(local, mesh, stacked))
+  multi_step = (make_multi_train_step(loss_fn, optimizer, mesh, state)
+                if steps_per_call > 1 else None)
+  batches = prefetch_lib.DevicePrefetcher(train_iter, sizes, lambda local: _place(local, mesh))
   writer = MetricWriter(workdir)
   progress = Progress(config.train.num_steps, config.train.batch_size, start_step)
   preemption = PreemptionFlag().install()
   rng = jax.random.key(config.seed + 1)
-  pending = []   # (steps if stacked else 0, device metrics) of the calls since the last log
+  pending = []   # (steps, device metrics) of the calls since the last log
   step = start_step
   try:
     for n, batch in batches:
       with jax.set_mesh(mesh):  # The sharded step only: evaluation places its own arrays.
-        state, metrics = train_step(state, batch, rng)
+        state, metrics = (train_step if n == 1 else multi_step)(state, batch, rng)
       step += n
-      pending.append((n if stacked else 0, metrics))
+      pending.append((n, metrics))
       if step % config.train.log_every_steps == 0 or step == config.train.num_steps:
         _log_metrics(pending, step, writer, progress, config, checkpointer)
         pending = []
@@ -144,20 +142,19 @@ def train_and_evaluate(config, workdir: str, task: Task, *, stop_after: int | No
   return task.report(str(workdir), state.params, state.model_state, int(state.step))
 
 
-def _place(local_batches: list, mesh, stacked: bool) -> dict:
+def _place(local_batches: list, mesh) -> dict:
   """One call's local batches -> its global input: a batch `[B, ...]`, or a stack `[n, B, ...]`."""
-  if not stacked:
+  if len(local_batches) == 1:
     return mesh_lib.make_global_batch(local_batches[0], mesh)
   return mesh_lib.make_global_batches(local_batches, mesh)
 
 
 def _per_step(pending) -> list[dict]:
-  """`[(n, device metrics)]` -> one host dict of scalars per step: `n = 0` for scalar metrics,
-  else `n` stacked rows."""
+  """`[(n, device metrics)]` -> one host dict of scalars per step (`n > 1`: `n` stacked rows)."""
   host = jax.device_get([m for _, m in pending])
   rows = []
   for (n, _), m in zip(pending, host):
-    rows += [m] if n == 0 else [{k: v[i] for k, v in m.items()} for i in range(n)]
+    rows += [m] if n == 1 else [{k: v[i] for k, v in m.items()} for i in range(n)]
   return rows
 
 

@@ -64,23 +64,31 @@ def make_train_step(loss_fn, optimizer: optax.GradientTransformation, mesh, stat
 
 
 def make_multi_train_step(loss_fn, optimizer: optax.GradientTransformation, mesh,
-                          state: TrainState):
+                          state: TrainState, *, unroll: bool = True):
   """Returns `steps(state, batches, rng) -> (state, metrics)`: `n` steps in one jitted call.
 
   `batches` is a stack `{k: [n, B, ...]}` of `n` global batches (`mesh_lib.make_global_batches`),
-  split over the data axis on its second axis. The steps run in a loop whose trip count is a runtime
-  argument, so XLA compiles the same loop body for every `n` (one compilation per `n`, and a 1-trip
-  loop is not folded away): `n` steps in one call give bit-identical parameters to `n` calls of one
-  step each, with the same random key per step and the same skipping of non-finite updates. The
-  body is `step_fn` (the step of `make_train_step`), though XLA may fuse it a little differently
-  inside the loop than alone (differences of float32 rounding, about 1e-7 relative).
+  split over the data axis on its second axis. Each step is `step_fn` (the step of
+  `make_train_step`: same random key per step, same skipping of non-finite updates).
 
+  Args:
+    unroll: True (the loop's choice): the `n` steps unrolled into one program (`jax.lax.scan` with
+      `unroll=True`, one compilation per `n`). XLA fuses across the steps, so parameters equal
+      those of `n` one-step calls up to float32 rounding (about 1e-7 relative per step), not bit
+      for bit. False: a device-side loop whose trip count is a runtime argument, so XLA compiles
+      the same loop body for every `n` and `n` steps in one call are bit-identical to `n` one-step
+      calls of this function; but XLA's CPU backend runs a loop body of this kind of step 20-30x
+      slower than the same step outside a loop (measured: docs/benchmarks.md), so it is for
+      accelerators.
   Returns:
     The jitted function (state donated); `metrics` are stacked `[n]`, one row per step.
   """
   step = step_fn(loss_fn, optimizer)
 
-  def steps(state: TrainState, batches: dict, count: jax.Array, rng: jax.Array):
+  def unrolled(state: TrainState, batches: dict, rng: jax.Array):
+    return jax.lax.scan(lambda s, b: step(s, b, rng), state, batches, unroll=True)
+
+  def rolled(state: TrainState, batches: dict, count: jax.Array, rng: jax.Array):
     take = lambda i: jax.tree.map(lambda x: jax.lax.dynamic_index_in_dim(x, i, keepdims=False),
                                   batches)
     n = jax.tree.leaves(batches)[0].shape[0]
@@ -96,8 +104,11 @@ def make_multi_train_step(loss_fn, optimizer: optax.GradientTransformation, mesh
 
   replicated = mesh_lib.replicated(mesh)
   state_sharding = jax.tree.map(lambda _: replicated, state)
-  jitted = jax.jit(steps, in_shardings=(state_sharding, mesh_lib.stacked_batch_sharded(mesh),
-                                        replicated, replicated),
+  stacked = mesh_lib.stacked_batch_sharded(mesh)
+  if unroll:
+    return jax.jit(unrolled, in_shardings=(state_sharding, stacked, replicated),
+                   out_shardings=(state_sharding, replicated), donate_argnums=(0,))
+  jitted = jax.jit(rolled, in_shardings=(state_sharding, stacked, replicated, replicated),
                    out_shardings=(state_sharding, replicated), donate_argnums=(0,))
 
   def call(state: TrainState, batches: dict, rng: jax.Array):
