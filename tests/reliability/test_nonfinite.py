@@ -31,8 +31,8 @@ def _poison(monkeypatch, steps, kind):
 
   make_loss_fn = loop.make_loss_fn
 
-  def poisoned_loss_fn(task, weights):
-    inner = make_loss_fn(task, weights)
+  def poisoned_loss_fn(task, weights, *schedule):
+    inner = make_loss_fn(task, weights, *schedule)
 
     def loss_fn(params, model_state, batch, rng):
       batch = dict(batch)
