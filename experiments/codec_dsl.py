@@ -28,8 +28,10 @@ def codec_data_config(sample_rate: int = 8000) -> mlc.ConfigDict:
   data.name = "fsdd_streams"
   data.source_dir = ""                    # "" -> ../shared/data/fsdd/recordings or ~/...
   data.sample_rate = sample_rate
-  data.crop_seconds = 1.0                 # training crop
-  data.eval_crop_seconds = 2.0            # validation / test crops (tiling the stream)
+  data.crop_seconds = 0.5                 # training crop (4x cheaper per second of audio than 1 s)
+  data.train_level_db = -20.0             # each training crop to -20 dBFS RMS, gain <= 20 dB
+  data.train_max_gain_db = 20.0
+  data.eval_crop_seconds = 4.0            # validation / test crops (tiling the stream)
   data.test_speakers = ("theo",)
   data.validation_speakers = ("nicolas",)
   data.split_seed = 0
@@ -54,7 +56,10 @@ def codec_model_config(pathway: str, size: str = "small") -> mlc.ConfigDict:
   model.pathway = pathway                 # "dsl", "heavy" or "light"
   model.switch_mode = "hard"              # straight-through hard routing in training
   model.switch_init_bias = 0.0
-  model.quantizer_dropout = 1.0           # bitrate scalability (SoundStream)
+  model.switch_training = "mixed"         # "mixed" (entropy + budget) or "predict" (see `predict`)
+  # Fraction of examples on a random number of quantizers (SoundStream's bitrate scalability). 0:
+  # every codebook is trained on every example, what a fixed-bitrate codec on a CPU budget needs.
+  model.quantizer_dropout = 0.0
   model.adversarial = False               # STFT discriminator (off on CPU)
   # How the decoders' transposed convs are computed, never the parameters: "auto" (a polyphase
   # matmul on the CPU backend, XLA's own elsewhere), "cpu" or "xla".
@@ -62,11 +67,16 @@ def codec_model_config(pathway: str, size: str = "small") -> mlc.ConfigDict:
   return model
 
 
-def codec_loss_config(pathway: str, budget: float) -> mlc.ConfigDict:
+def codec_loss_config(pathway: str, budget: float, predict: bool = False,
+                      stage2: bool = False) -> mlc.ConfigDict:
   loss = mlc.ConfigDict()
   loss.task = "codec"
-  terms = {"mel": 1.0, "waveform_l1": 1.0, "commitment": 0.25}
-  if pathway == "dsl":
+  terms = {"mel": 1.0, "waveform_l1": 1.0}
+  if not stage2:  # Frozen codebooks: the commitment loss is a constant.
+    terms["commitment"] = 0.25
+  if pathway == "dsl" and predict:
+    terms["routing_prediction"] = 1.0
+  elif pathway == "dsl":
     terms.update(routing_entropy=0.05, routing_budget=20.0)
   loss.terms = mlc.ConfigDict(terms)
   loss.heavy_budget = budget              # rho: target fraction of segments on the heavy decoder
@@ -74,7 +84,7 @@ def codec_loss_config(pathway: str, budget: float) -> mlc.ConfigDict:
   # "decision": the budget sees the hard routing (straight-through), so it controls what runs;
   # "prob": the mean heavy probability (let 100% of segments go light at step 100, see the results).
   loss.budget_on = "decision"
-  loss.mel_scales = (64, 128, 256, 512, 1024)
+  loss.mel_scales = (32, 64, 128, 256, 512)   # 4-64 ms windows at 8 kHz
   loss.mel_log_weight = 1.0
   loss.gate_positive_weight = 1.0         # unused (classification only)
   return loss
@@ -95,38 +105,57 @@ def codec_eval_config() -> mlc.ConfigDict:
   return ev
 
 
-def parse_arg(arg: str) -> tuple[str, float, bool]:
-  """`"dsl_budget0.1,runlocal"` -> `("dsl", 0.1, True)`."""
-  pathway, budget, runlocal = "dsl", DEFAULT_BUDGET, False
+def parse_arg(arg: str) -> dict:
+  """`"dsl_budget0.1,predict,stage2"` -> `{"pathway": "dsl", "budget": 0.1, "predict": True,
+  "stage2": True, "runlocal": False}`."""
+  parts = {"pathway": "dsl", "budget": DEFAULT_BUDGET, "predict": False, "stage2": False,
+           "runlocal": False}
   for part in filter(None, (p.strip() for p in arg.split(","))):
-    if part == "runlocal":
-      runlocal = True
+    if part in ("runlocal", "predict", "stage2"):
+      parts[part] = True
     elif part in ("dsl", "heavy", "light"):
-      pathway = part
+      parts["pathway"] = part
     elif part.startswith("dsl_budget"):
-      pathway, budget = "dsl", float(part[len("dsl_budget"):])
+      parts["pathway"], parts["budget"] = "dsl", float(part[len("dsl_budget"):])
     else:
       raise ValueError(f"Unknown codec_dsl config argument {part!r}; use dsl, dsl_budget<rho>, "
-                       "heavy, light, runlocal (comma-separated).")
-  return pathway, budget, runlocal
+                       "heavy, light, predict, stage2, runlocal (comma-separated).")
+  if parts["predict"] and (parts["pathway"] != "dsl" or not parts["stage2"]):
+    raise ValueError("'predict' (the error-predicting switch) needs a DSL codec on a frozen heavy "
+                     "decoder: use dsl[_budget<rho>],predict,stage2.")
+  if parts["stage2"] and parts["pathway"] == "heavy":
+    raise ValueError("'stage2' trains a light-only or DSL codec on a trained heavy-only one; "
+                     "'heavy' is stage 1.")
+  return parts
 
 
 def build_config(arg: str, experiment: str, data: mlc.ConfigDict, size: str) -> mlc.ConfigDict:
-  pathway, budget, runlocal = parse_arg(arg)
+  parts = parse_arg(arg)
+  pathway, runlocal = parts["pathway"], parts["runlocal"]
   config = common.base_config()
   config.experiment = experiment
   config.variant = arg or "dsl"
   config.data = data
   config.model = codec_model_config(pathway, size)
-  config.loss = codec_loss_config(pathway, budget)
+  config.loss = codec_loss_config(pathway, parts["budget"], parts["predict"], parts["stage2"])
   config.eval = codec_eval_config()
-  config.train.num_steps = 3000
-  config.train.batch_size = 16
+  # Two-stage training (gcnet/models/codec/warm_start.py): a trained heavy-only run to start from and
+  # the parts of it kept fixed ("encoder", "quantizer", "heavy").
+  config.warm_start = mlc.ConfigDict({"workdir": "", "frozen": ()})
+  if parts["stage2"]:
+    config.model.switch_training = "predict" if parts["predict"] else "mixed"
+    config.warm_start.workdir = "runs/codec_heavy"
+    config.warm_start.frozen = ("encoder", "quantizer") + (("heavy",) if pathway == "dsl" else ())
+  # Measured on 2 CPU cores (docs/results/codec_dsl.md): batch 8 of 0.5 s crops runs about 3 steps/s;
+  # at 400 steps lr 3e-3 and 1e-3 gave the same training loss (1.16 / 1.17), but at 3e-3 a
+  # 12k-step run diverged at step 800 (loss 1.49 -> 36).
+  config.train.num_steps = 12000
+  config.train.batch_size = 8
   config.train.learning_rate = 1e-3
-  config.train.warmup_steps = 100
+  config.train.warmup_steps = 500
   config.train.weight_decay = 0.0
-  config.train.log_every_steps = 50
-  config.checkpoint.every_steps = 200
+  config.train.log_every_steps = 100
+  config.checkpoint.every_steps = 1000
   if runlocal:
     common.apply_arg(config, "runlocal")
     config.train.batch_size = 8

@@ -30,6 +30,11 @@ def main(argv):
   print(f"{r['input']} ({r['seconds']:.2f} s at {r['input_sample_rate']} Hz) -> {r['output']}: "
         f"light fraction {r['light_fraction']:.3f}, SI-SDR {r['si_sdr']:.2f} dB, mel distance "
         f"{r['mel_distance']:.3f}, {r['bitrate_bps'] / 1000:.1f} kbps")
+  for part in ("speech", "quiet"):
+    q = r[part]
+    print(f"{part} ({q['seconds']:.2f} s, level threshold {r['threshold_db']:.0f} dBFS): PESQ "
+          f"{q['pesq']:.2f}, STOI {q['stoi']:.3f}, mel distance {q['mel_distance']:.3f}, SI-SDR "
+          f"{q['si_sdr']:.2f} dB")
   if routes:
     print(f"routes ({r['segment_seconds'] * 1000:.0f} ms segments, H heavy, . light): {routes}")
   return 0

@@ -7,10 +7,13 @@
 On `config.eval.split` (the speaker-held-out test set by default), in crops of
 `config.data.eval_crop_seconds`:
 
-- quality: SI-SDR (dB), multi-scale mel distance and PESQ (narrow-band at 8 kHz; NaN-free mean over
-  crops where PESQ finds speech), of the hard-routed codec (`StagedCodec`) for DSL models; for DSL
-  models also of the same model forced through the heavy and the light decoder;
-- routing: light fraction over all segments, and over loud (`>= active_db` dBFS) and quiet segments;
+- quality of the hard-routed codec (`StagedCodec`) and, for DSL models, of the same model forced
+  through the heavy and through the light decoder: over the whole split (the crops joined in order)
+  on its speech-active and its quiet parts (`gcnet.eval.stream_quality`: PESQ narrow-band at 8 kHz,
+  STOI, multi-scale mel distance, SI-SDR; active = frames at or above `config.eval.active_db` dBFS,
+  default -40), plus the crop means of SI-SDR and mel distance;
+- routing: light fraction over all segments and over speech and quiet segments, and the mean
+  routing entropy of the switch (nats; its maximum is log 2);
 - compute: parameters and FLOPs per second of audio of the encoder, heavy and light decoders (XLA
   cost analysis and an analytic MAC count, `codec.codec_compute`), their ratios, and the expected
   FLOPs per second at the measured light fraction;
@@ -28,12 +31,16 @@ import numpy as np
 from etils import epath
 
 from gcnet import data as data_lib
+from gcnet import ops
+from gcnet.audio import activity
 from gcnet.audio import quality
+from gcnet.eval import stream_quality
+from gcnet.nn.gated_compression import GATE_COLLECTION
+from gcnet.nn.stats import find_stats
 from gcnet.models.codec import codec_compute, expected_flops_per_s
 from gcnet.runtime.codec_staged import StagedCodec
 
 REPORT_FILE = "report.json"
-ACTIVE_DB = -45.0
 
 
 def bitrate(model, n_q: int | None = None) -> float:
@@ -42,21 +49,10 @@ def bitrate(model, n_q: int | None = None) -> float:
   return (n_q or model.num_quantizers) * math.log2(model.codebook_size) * frames_per_s
 
 
-def _segment_levels(wave: np.ndarray, segment: int) -> np.ndarray:
-  """RMS dBFS of each `segment`-sample segment of `wave [B, T]` (zero-padded): `[B, S]`."""
-  pad = -wave.shape[1] % segment
-  x = np.pad(wave, ((0, 0), (0, pad))).reshape(wave.shape[0], -1, segment)
-  return 10.0 * np.log10(np.mean(np.square(x, dtype=np.float64), -1) + 1e-12)
-
-
-def quality_metrics(target: np.ndarray, recon: np.ndarray, sample_rate: int,
-                    with_pesq: bool) -> dict[str, np.ndarray]:
-  """Per-crop `si_sdr`, `mel_distance` (and `pesq`) of `[B, T]` signals, float32 `[B]` each."""
-  out = {"si_sdr": np.asarray(quality.si_sdr(target, recon)),
-         "mel_distance": np.asarray(quality.mel_distance(target, recon, sample_rate))}
-  if with_pesq and quality.pesq_available():
-    out["pesq"] = quality.pesq(target, recon, sample_rate)
-  return out
+def quality_metrics(target: np.ndarray, recon: np.ndarray, sample_rate: int) -> dict[str, np.ndarray]:
+  """Per-crop `si_sdr` and `mel_distance` of `[B, T]` signals, float32 `[B]` each."""
+  return {"si_sdr": np.asarray(quality.si_sdr(target, recon)),
+          "mel_distance": np.asarray(quality.mel_distance(target, recon, sample_rate))}
 
 
 def _mean(values: list[np.ndarray]) -> float:
@@ -66,9 +62,12 @@ def _mean(values: list[np.ndarray]) -> float:
 
 
 def evaluate_quality(model, variables, batches, eval_config) -> dict:
-  """Quality and routing over eval batches `{"inputs" [B, T], "mask" [B]}` (see module doc)."""
+  """Quality and routing over eval batches `{"inputs" [B, T], "mask" [B]}` that tile a stream in
+  order (see the module doc): per variant the crop means of `si_sdr` and `mel_distance`, and
+  `speech` / `quiet` metrics of the whole stream (`gcnet.eval.stream_quality`)."""
   n_q = int(eval_config.get("n_q", 0)) or None
   with_pesq = bool(eval_config.get("pesq", True))
+  threshold_db = float(eval_config.get("active_db", activity.THRESHOLD_DB))
   dsl = model.pathway == "dsl"
   variants = {"codec": None, "forced_heavy": "heavy", "forced_light": "light"} if dsl else {
       "codec": None}
@@ -76,7 +75,15 @@ def evaluate_quality(model, variables, batches, eval_config) -> dict:
                   static_argnames="force")
   staged = StagedCodec(model, variables) if dsl else None
   scores = {k: {} for k in variants}
-  routes, levels, seconds = [], [], 0.0
+  recons = {k: [] for k in variants}
+  targets, routes, speech, entropies, seconds = [], [], [], [], 0.0
+
+  @jax.jit
+  def switch_entropy(v, x):
+    """`[B, S]` binary entropy (nats) of the switch's heavy probability per segment."""
+    _, cols = model.apply(v, x, n_q=n_q, mutable=[GATE_COLLECTION])
+    return find_stats(cols[GATE_COLLECTION], ops.SwitchStats)[0].entropy
+
   for batch in batches:
     keep = np.asarray(batch["mask"], bool)
     wave = np.asarray(batch["inputs"], np.float32)
@@ -84,23 +91,36 @@ def evaluate_quality(model, variables, batches, eval_config) -> dict:
       if name == "codec" and dsl:
         recon, counts = staged(wave, n_q)
         routes.append(np.asarray(counts["heavy"])[keep])
+        entropies.append(np.asarray(switch_entropy(variables, wave))[keep].reshape(-1))
       else:
         recon = np.asarray(apply(variables, wave, force))
-      for k, v in quality_metrics(wave[keep], recon[keep], model.sample_rate, with_pesq).items():
+      recons[name].append(np.asarray(recon)[keep].reshape(-1))
+      for k, v in quality_metrics(wave[keep], recon[keep], model.sample_rate).items():
         scores[name].setdefault(k, []).append(v)
-    levels.append(_segment_levels(wave[keep], model.segment_samples))
+    targets.append(wave[keep].reshape(-1))
+    speech.extend(stream_quality.part_masks(w, model.sample_rate, model.segment_samples,
+                                            threshold_db) for w in wave[keep])
     seconds += keep.sum() * wave.shape[1] / model.sample_rate
-  out = {name: {k: _mean(v) for k, v in s.items()} for name, s in scores.items()}
+  target = np.concatenate(targets)
+  out = {}
+  for name, s in scores.items():
+    whole = stream_quality.stream_quality(target, np.concatenate(recons[name]), model.sample_rate,
+                                          threshold_db, with_pesq)
+    out[name] = {**{k: _mean(v) for k, v in s.items()},
+                 "speech": whole["speech"], "quiet": whole["quiet"]}
+    out["speech_fraction"] = whole["speech_fraction"]
   out["seconds"] = seconds
+  out["active_db"] = threshold_db
   if dsl:
     heavy = np.concatenate(routes).astype(bool)
-    level = np.concatenate(levels)[:, :heavy.shape[1]]
-    active = level >= ACTIVE_DB
+    active = np.stack(speech)[:, :heavy.shape[1]]
     out["light_fraction"] = float(1.0 - heavy.mean())
-    out["light_fraction_active"] = float(1.0 - heavy[active].mean()) if active.any() else None
+    out["light_fraction_speech"] = float(1.0 - heavy[active].mean()) if active.any() else None
     out["light_fraction_quiet"] = float(1.0 - heavy[~active].mean()) if (~active).any() else None
-    out["active_segment_fraction"] = float(active.mean())
+    out["speech_segment_fraction"] = float(active.mean())
     out["segments"] = int(heavy.size)
+    out["routing_entropy"] = float(np.mean(np.concatenate(entropies)))
+    out["routing_entropy_max"] = float(np.log(2.0))
   else:
     out["light_fraction"] = 1.0 if model.pathway == "light" else 0.0
   return out
@@ -169,19 +189,33 @@ def codec_report(config, model, variables, dataset, step: int) -> dict:
   baseline = ev.get("baseline_workdir", "")
   if baseline and (epath.Path(baseline) / REPORT_FILE).exists():
     base = json.loads((epath.Path(baseline) / REPORT_FILE).read_text())["quality"]["codec"]
-    mine = report["quality"]["codec"]
-    report["vs_baseline"] = {"workdir": baseline,
-                             "mel_distance_rel": mine["mel_distance"] / base["mel_distance"] - 1,
-                             **{f"{k}_diff": mine[k] - base[k] for k in ("si_sdr", "pesq")
-                                if k in mine and k in base}}
+    report["vs_baseline"] = {"workdir": baseline, **compare(report["quality"]["codec"], base)}
   return report
+
+
+def compare(mine: dict, base: dict) -> dict:
+  """Speech-part differences of a codec's quality from a baseline's (both `quality["codec"]`):
+  relative mel distance, and PESQ / STOI / SI-SDR differences."""
+  m, b = mine["speech"], base["speech"]
+  return {"speech_mel_distance_rel": m["mel_distance"] / b["mel_distance"] - 1,
+          **{f"speech_{k}_diff": m[k] - b[k] for k in ("pesq", "stoi", "si_sdr")}}
+
+
+def _part_line(name: str, q: dict) -> str:
+  return (f"  {name} ({q['seconds']:.0f} s): PESQ {q['pesq']:.2f}, STOI {q['stoi']:.3f}, mel "
+          f"distance {q['mel_distance']:.3f}, SI-SDR {q['si_sdr']:.2f} dB")
 
 
 def format_report(r: dict) -> str:
   q, c = r["quality"]["codec"], r["compute"]
+  light = f"light fraction {r['quality']['light_fraction']:.3f}"
+  if "light_fraction_speech" in r["quality"]:
+    light += (f" (speech {r['quality']['light_fraction_speech']:.3f}, quiet "
+              f"{r['quality']['light_fraction_quiet']:.3f}), routing entropy "
+              f"{r['quality']['routing_entropy']:.3f} nats")
   lines = [f"codec report ({r['variant']}, step {r['step']}, {r['split']}, "
-           f"{r['quality']['seconds']:.0f} s): light fraction {r['quality']['light_fraction']:.3f}",
-           "  quality: " + ", ".join(f"{k} {v:.3f}" for k, v in q.items()),
+           f"{r['quality']['seconds']:.0f} s): {light}",
+           _part_line("speech", q["speech"]), _part_line("quiet", q["quiet"]),
            f"  light decoder: {c['ratio']['params']:.1f}x fewer params, {c['ratio']['flops']:.1f}x "
            f"fewer FLOPs; expected {c['expected_flops_per_s'] / 1e6:.1f} MFLOP/s vs heavy-only "
            f"{c['heavy_only_flops_per_s'] / 1e6:.1f}; bitrate {r['bitrate_bps'] / 1000:.1f} kbps"]
@@ -208,24 +242,30 @@ def write_codec_report(config, workdir, model, params, model_state, dataset, ste
 def summarize(workdirs, plot_path: str = "") -> str:
   """A markdown table of the runs' reports; with `plot_path`, a PNG of quality vs light fraction."""
   rows, points = [], []
-  head = ("| run | light fraction | SI-SDR dB | mel distance | PESQ | decoder time vs heavy-only |\n"
-          "| --- | --- | --- | --- | --- | --- |")
+  head = ("| run | light fraction (speech / quiet) | speech PESQ | speech STOI | speech mel distance | "
+          "speech SI-SDR dB | quiet mel distance | routing entropy | decoder time vs heavy-only |\n"
+          "| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
   for w in workdirs:  # A workdir (its report.json) or a report file.
     path = epath.Path(w) if str(w).endswith(".json") else epath.Path(w) / REPORT_FILE
     r = json.loads(path.read_text())
-    q, t = r["quality"]["codec"], r["decode_time"]
-    light = r["quality"]["light_fraction"]
+    qa, t = r["quality"], r["decode_time"]
+    sp, qu = qa["codec"]["speech"], qa["codec"]["quiet"]
+    light = qa["light_fraction"]
+    parts = (f" ({qa['light_fraction_speech']:.3f} / {qa['light_fraction_quiet']:.3f})"
+             if "light_fraction_speech" in qa else "")
+    entropy = f"{qa['routing_entropy']:.3f}" if "routing_entropy" in qa else "-"
     time_cut = (f"{100 * t['decoder_reduction']:.1f}% less" if "decoder_reduction" in t else "-")
-    rows.append(f"| {r['variant']} (step {r['step']}) | {light:.3f} | {q['si_sdr']:.2f} | "
-                f"{q['mel_distance']:.3f} | {q.get('pesq', float('nan')):.2f} | {time_cut} |")
-    points.append((r["variant"], light, q["mel_distance"], q.get("pesq", float("nan"))))
+    rows.append(f"| {r['variant']} (step {r['step']}) | {light:.3f}{parts} | {sp['pesq']:.2f} | "
+                f"{sp['stoi']:.3f} | {sp['mel_distance']:.3f} | {sp['si_sdr']:.2f} | "
+                f"{qu['mel_distance']:.3f} | {entropy} | {time_cut} |")
+    points.append((r["variant"], light, sp["mel_distance"], sp["pesq"]))
   if plot_path:
     import matplotlib  # pylint: disable=g-import-not-at-top
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
-    for ax, i, label in ((axes[0], 2, "mel distance (lower is better)"),
-                         (axes[1], 3, "PESQ narrow-band (higher is better)")):
+    for ax, i, label in ((axes[0], 2, "speech mel distance (lower is better)"),
+                         (axes[1], 3, "speech PESQ narrow-band (higher is better)")):
       for p in points:
         ax.scatter(p[1], p[i], color="C0" if p[0].startswith("dsl") else "C1")
         ax.annotate(p[0], (p[1], p[i]), fontsize=8, xytext=(3, 3), textcoords="offset points")

@@ -8,6 +8,7 @@ The weights live in the experiment config.
 from typing import Sequence
 
 import jax
+import jax.numpy as jnp
 
 from gcnet import ops
 
@@ -41,3 +42,24 @@ def routing_budget(stats: Sequence[ops.SwitchStats], budget: float, kind: str = 
   check_budget(budget, kind, on)
   heavy = (lambda s: s.prob) if on == "prob" else (lambda s: ops.straight_through(s.heavy, s.prob))
   return sum(ops.budget_loss(heavy(s), budget, kind) for s in stats)
+
+
+def route_targets(light_error: jax.Array, heavy_error: jax.Array, budget: float) -> jax.Array:
+  """Which segments most need the heavy pathway: float32 `[B, S]`, 1 on the `budget` fraction
+  (rho) of segments of the batch where the light pathway's error exceeds the heavy one's the most,
+  0 elsewhere. No gradient flows through the targets."""
+  gap = jax.lax.stop_gradient(jnp.asarray(light_error, jnp.float32)
+                              - jnp.asarray(heavy_error, jnp.float32))
+  ranks = jnp.argsort(jnp.argsort(-gap.reshape(-1))).reshape(gap.shape)
+  return (ranks < jnp.round(budget * gap.size)).astype(jnp.float32)
+
+
+def routing_prediction(stats: Sequence[ops.SwitchStats], light_error: jax.Array,
+                       heavy_error: jax.Array, budget: float) -> jax.Array:
+  """The error-predicting switch's loss: sum over switches of the mean binary cross-entropy between
+  the heavy probability and `route_targets(light_error, heavy_error, budget)` (`[B, S]` errors of
+  each pathway per segment). The switch learns to send heavy the segments where the light pathway
+  falls furthest behind, a `budget` fraction of them."""
+  check_budget(budget)
+  targets = route_targets(light_error, heavy_error, budget)
+  return sum(ops.gate_bce(s.logit.reshape(-1), targets.reshape(-1) > 0.5) for s in stats)

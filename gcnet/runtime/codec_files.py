@@ -5,7 +5,9 @@
 The input (any sample rate, mono or multichannel, averaged to mono) is resampled to the codec's rate,
 coded (DSL codecs run each segment through only its chosen decoder, `StagedCodec`), resampled back
 to the input's rate and written as 16-bit PCM. The report gives each segment's route, the light
-fraction, the bitrate, and the SI-SDR and multi-scale mel distance of the output against the input.
+fraction, the bitrate, the SI-SDR and multi-scale mel distance of the output against the input, and
+PESQ, STOI, mel distance and SI-SDR on the input's speech-active and quiet parts
+(`gcnet.eval.stream_quality`).
 """
 
 import json
@@ -16,6 +18,7 @@ import numpy as np
 from gcnet.audio import quality
 from gcnet.audio import audio_io
 from gcnet.eval import codec_report
+from gcnet.eval import stream_quality
 from gcnet.runtime.codec_staged import StagedCodec
 from gcnet.runtime.load import load_run
 
@@ -56,6 +59,7 @@ def code_file(workdir: str, input_path: str, output_path: str, report_path: str 
       "si_sdr": float(quality.si_sdr(wave, written)),
       "mel_distance": float(quality.mel_distance(wave, written, rate)[0]),
       "segment_seconds": segment_s,
+      **{k: v for k, v in stream_quality.stream_quality(wave, written, rate).items()},
   }
   if heavy is not None:
     report["light_fraction"] = float(1.0 - heavy.mean())

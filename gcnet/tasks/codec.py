@@ -1,6 +1,9 @@
 """Codec training: a SoundStream-style codec (with a Dynamic Switch) trained on unlabelled audio.
 
-Loss: the named codec terms (`codec_objective`), no task loss of its own. Periodic evaluation: the
+Loss: the named codec terms (`codec_objective`), no task loss of its own. Two-stage training
+(`config.warm_start.workdir`, `config.warm_start.frozen`): the codec starts from a trained
+heavy-only run's encoder, codebooks and heavy decoder and keeps the frozen ones fixed
+(`gcnet.models.codec.warm_start`). Periodic evaluation: the
 hard-routed reconstruction of the validation split (at most `config.eval.max_seconds` of it; 0: all)
 scored by SI-SDR and mel distance, and the light fraction. Report:
 `gcnet.eval.codec_report.write_codec_report` on `config.eval.split`.
@@ -8,6 +11,7 @@ scored by SI-SDR and mel distance, and the light fraction. Report:
 
 import functools
 import itertools
+import logging
 import math
 
 import jax
@@ -18,6 +22,7 @@ from gcnet import data as data_lib
 from gcnet.audio import quality
 from gcnet.eval import codec_report
 from gcnet.models.codec import losses as codec_losses
+from gcnet.models.codec import warm_start
 from gcnet.nn.gated_compression import GATE_COLLECTION
 from gcnet.tasks import codec_objective
 from gcnet.tasks.base import ModelTask
@@ -35,16 +40,46 @@ class CodecTask(ModelTask):
 
   term_names = codec_objective.TERMS
 
+  @property
+  def frozen(self) -> tuple[str, ...]:
+    """The frozen parts (`warm_start.FREEZABLE`) of `config.warm_start.frozen`; () without one."""
+    ws = self.config.get("warm_start") or {}
+    frozen = tuple(ws.get("frozen", ()) or ())
+    warm_start.check_frozen(frozen, self.model.pathway)
+    if frozen and not ws.get("workdir"):
+      raise ValueError(f"config.warm_start.frozen={frozen} freezes untrained parts: set "
+                       "config.warm_start.workdir to a trained heavy-only run.")
+    return frozen
+
+  def init_variables(self, rng: jax.Array) -> dict:
+    """The codec's initial variables; with `config.warm_start.workdir`, the stage-1 parts copied
+    in from that heavy-only run's newest checkpoint."""
+    variables = super().init_variables(rng)
+    source = (self.config.get("warm_start") or {}).get("workdir", "")
+    if not source:
+      return variables
+    from gcnet.runtime import load  # pylint: disable=g-import-not-at-top
+    source_config = load.load_config(load.resolve_workdir(source))
+    if source_config.model.get("pathway") != "heavy":
+      raise ValueError(f"config.warm_start.workdir={source} is a "
+                       f"{source_config.model.get('pathway')!r} codec; it must be a heavy-only "
+                       "run (experiments/codec_dsl.py:heavy).")
+    params, state, step = load.restore_params(load.resolve_workdir(source))
+    logging.info("Warm start from %s (step %d), frozen: %s", source, step, self.frozen)
+    return warm_start.transplant(variables, params, state, self.model.pathway)
+
   def terms_fn(self, names):
     model, loss_config = self.model, self.config.loss
     codec_objective.check_terms(names, model, loss_config)
     sample_rate = int(model.sample_rate)
     adversarial_used = bool(set(names) & set(codec_objective.ADVERSARIAL_TERMS))
+    frozen = self.frozen
 
     def fn(params, model_state, batch, rng):
       carried = {k: v for k, v in model_state.items() if k not in _SOWN}
-      variables = {"params": params, **carried}
-      mutable = [*_SOWN, *carried.keys()]
+      variables = {"params": warm_start.freeze_params(params, frozen, model.pathway), **carried}
+      # Frozen codebooks: the "quantizer" collection is read, never updated.
+      mutable = [*_SOWN, *(k for k in carried if not (k == "quantizer" and "quantizer" in frozen))]
       out, cols = model.apply(variables, batch["inputs"], train=True, mutable=mutable,
                               rngs={"dropout": rng})
       adversarial = None
@@ -54,7 +89,8 @@ class CodecTask(ModelTask):
       target = jnp.asarray(batch["inputs"], jnp.float32)
       values = codec_objective.terms(names, out, cols, target, loss_config, sample_rate,
                                      adversarial)
-      new_model_state = {k: cols[k] if k in carried else v for k, v in model_state.items()}
+      new_model_state = {k: cols[k] if k in cols and k in carried else v
+                         for k, v in model_state.items()}
       return jnp.float32(0.0), values, codec_objective.metrics(out, cols, target), new_model_state
 
     return fn

@@ -7,6 +7,9 @@ and its training metrics. Every term is unweighted; `config.loss.terms` weights 
 - "commitment": the RVQ commitment loss;
 - "routing_entropy", "routing_budget": the DSL terms (`gcnet.tasks.layer_terms`; budget
   `config.loss.heavy_budget` = rho, the target heavy fraction); they need a DSL model;
+- "routing_prediction": the error-predicting switch (`dynamic_switch_losses.routing_prediction`
+  on the per-segment log-mel errors of the light and the heavy decoder,
+  `codec.losses.segment_mel_error`); it needs a DSL model with `switch_training="predict"`;
 - "adv_generator", "feature_matching", "adv_discriminator": STFT-discriminator terms
   (`codec.losses.adversarial_losses`); they need `config.model.adversarial=True`.
 """
@@ -20,12 +23,14 @@ from gcnet import ops
 from gcnet.audio import quality
 from gcnet.models.codec import losses as codec_losses
 from gcnet.nn.gated_compression import GATE_COLLECTION
-from gcnet.nn.stats import find_stats
+from gcnet.nn import dynamic_switch_losses as dsl_losses
+from gcnet.nn.stats import find_stats, require_stats
 from gcnet.tasks import layer_terms
 
 RECONSTRUCTION_TERMS = ("mel", "waveform_l1", "commitment")
 ADVERSARIAL_TERMS = ("adv_generator", "feature_matching", "adv_discriminator")
-TERMS = RECONSTRUCTION_TERMS + layer_terms.ROUTING_TERMS + ADVERSARIAL_TERMS
+PREDICTION_TERMS = ("routing_prediction",)
+TERMS = RECONSTRUCTION_TERMS + layer_terms.ROUTING_TERMS + PREDICTION_TERMS + ADVERSARIAL_TERMS
 
 _SWITCH_FIX = "Use --config.model.pathway=dsl (a Dynamic Switch codec) or remove the term."
 
@@ -38,6 +43,14 @@ def check_terms(names: Sequence[str], model, loss_config) -> None:
                      f"the codec has pathway={model.pathway!r} (no switch). Use "
                      "--config.model.pathway=dsl or remove the routing terms.")
   layer_terms.check_routing_config(names, loss_config)
+  predicting = getattr(model, "switch_training", "mixed") == "predict"
+  if "routing_prediction" in names and not (getattr(model, "pathway", "") == "dsl" and predicting):
+    raise ValueError("Loss term 'routing_prediction' needs a DSL codec trained with "
+                     "--config.model.switch_training=predict.")
+  if predicting and set(names) & set(layer_terms.ROUTING_TERMS):
+    raise ValueError(f"switch_training='predict' trains the switch by 'routing_prediction'; "
+                     f"remove {sorted(set(names) & set(layer_terms.ROUTING_TERMS))} from "
+                     "config.loss.terms.")
   adversarial = sorted(set(names) & set(ADVERSARIAL_TERMS))
   if adversarial and not getattr(model, "adversarial", False):
     raise ValueError(f"Loss terms {adversarial} need the discriminator: set "
@@ -69,6 +82,13 @@ def terms(names: Sequence[str], out: dict, collections: dict, target: jax.Array,
       values[name] = out["commit_loss"]
     elif name in layer_terms.ROUTING_TERMS:
       values[name] = layer_terms.routing_term(name, collections, loss_config, fix=_SWITCH_FIX)
+    elif name == "routing_prediction":
+      stats = require_stats(collections.get(GATE_COLLECTION, {}), ops.SwitchStats, term=name,
+                            fix=_SWITCH_FIX)
+      segments = stats[0].logit.shape[1]
+      errors = [codec_losses.segment_mel_error(target, jax.lax.stop_gradient(out[k]), sample_rate,
+                                               segments) for k in ("recon", "recon_heavy")]
+      values[name] = dsl_losses.routing_prediction(stats, *errors, loss_config.heavy_budget)
     elif name in ADVERSARIAL_TERMS:
       if adversarial is None:
         raise ValueError(f"Loss term {name!r} needs the discriminator (model.adversarial=True).")

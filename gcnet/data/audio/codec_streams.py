@@ -35,11 +35,17 @@ class CropSource:
     crop: samples per example.
     hop: samples between crop starts.
     jitter: training only: crops start up to `hop - 1` samples later, drawn per (seed, epoch, i).
+    level_db: if set, each crop is scaled to this RMS level (dBFS), with a gain of at most
+      `max_gain_db`, so a quiet crop is lifted but a noise bed is not raised to speech level
+      (training only: the reconstruction loss is not spent on near-silence).
+    max_gain_db: the largest gain `level_db` may apply (dB); attenuation is not limited.
   """
   stream: np.ndarray
   crop: int
   hop: int
   jitter: bool = False
+  level_db: float | None = None
+  max_gain_db: float = 20.0
 
   def __len__(self) -> int:
     if self.stream.shape[0] < self.crop:
@@ -48,7 +54,10 @@ class CropSource:
 
   def _crop(self, start: int) -> dict[str, np.ndarray]:
     start = min(int(start), self.stream.shape[0] - self.crop)
-    return {"inputs": np.array(self.stream[start:start + self.crop], np.float32)}
+    wave = np.array(self.stream[start:start + self.crop], np.float32)
+    if self.level_db is not None:
+      wave = normalize_level(wave, self.level_db, self.max_gain_db)
+    return {"inputs": wave}
 
   def __getitem__(self, i: int) -> dict[str, np.ndarray]:
     i = int(i)
@@ -72,6 +81,16 @@ class CropSource:
     return out
 
 
+def normalize_level(wave: np.ndarray, level_db: float, max_gain_db: float) -> np.ndarray:
+  """`wave [T]` scaled to RMS `level_db` dBFS with a gain of at most `max_gain_db` dB, clipped to
+  [-1, 1]; an all-zero crop stays zero."""
+  rms = float(np.sqrt(np.mean(np.square(wave, dtype=np.float64))))
+  if rms <= 0.0:
+    return wave
+  gain_db = min(level_db - 20.0 * np.log10(rms), max_gain_db)
+  return np.clip(wave * np.float32(10.0 ** (gain_db / 20.0)), -1.0, 1.0).astype(np.float32)
+
+
 class AudioCropDataset:
   """An unlabelled audio dataset: `source(split)` gives `{"inputs": float32 [T]}` crops.
 
@@ -86,8 +105,11 @@ class AudioCropDataset:
   num_classes = 0
 
   def __init__(self, name: str, streams: dict[str, np.ndarray], sample_rate: int,
-               crop_seconds: float, eval_crop_seconds: float | None = None):
+               crop_seconds: float, eval_crop_seconds: float | None = None,
+               train_level_db: float | None = None, train_max_gain_db: float = 20.0):
     self.name = name
+    self.train_level_db = train_level_db
+    self.train_max_gain_db = float(train_max_gain_db)
     self.sample_rate = int(sample_rate)
     self.crop_samples = int(round(crop_seconds * sample_rate))
     self.eval_crop_samples = int(round((eval_crop_seconds or crop_seconds) * sample_rate))
@@ -109,7 +131,8 @@ class AudioCropDataset:
       raise ValueError(f"Unknown split {split!r} of dataset {self.name!r}; splits: {SPLITS}.")
     if split == "train":
       return CropSource(self.streams[split], self.crop_samples, max(1, self.crop_samples // 2),
-                        jitter=True)
+                        jitter=True, level_db=self.train_level_db,
+                        max_gain_db=self.train_max_gain_db)
     return CropSource(self.streams[split], self.eval_crop_samples, self.eval_crop_samples)
 
   def seconds(self, split: str) -> float:
@@ -192,4 +215,12 @@ def fsdd_streams(data_config) -> AudioCropDataset:
         tuple(data_config.speech_level_db), rate, data_config.long_pause_prob,
         tuple(data_config.long_pause_seconds))
   return AudioCropDataset("fsdd_streams", streams, rate, data_config.crop_seconds,
-                          data_config.eval_crop_seconds)
+                          data_config.eval_crop_seconds, **train_level_args(data_config))
+
+
+def train_level_args(data_config) -> dict:
+  """`AudioCropDataset`'s training-crop level arguments from `config.data.train_level_db`
+  (dBFS; None or absent: crops as recorded) and `config.data.train_max_gain_db`."""
+  level = data_config.get("train_level_db", None)
+  return {"train_level_db": None if level is None else float(level),
+          "train_max_gain_db": float(data_config.get("train_max_gain_db", 20.0))}

@@ -18,6 +18,7 @@ from typing import Sequence
 import numpy as np
 
 from gcnet.audio import audio_io
+from gcnet.data.audio import codec_streams
 from gcnet.data.audio.codec_streams import SPLITS, AudioCropDataset
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga")
@@ -104,4 +105,5 @@ def wav_dir(data_config) -> AudioCropDataset:
       data_config.get("max_files", 0), data_config.get("skip_corrupt", False),
       data_config.get("gap_seconds", 0.0))
   return AudioCropDataset("wav_dir", streams, data_config.sample_rate, data_config.crop_seconds,
-                          data_config.get("eval_crop_seconds", None))
+                          data_config.get("eval_crop_seconds", None),
+                          **codec_streams.train_level_args(data_config))

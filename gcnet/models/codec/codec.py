@@ -10,6 +10,9 @@ Training interface (what the objective reads):
 - `out["commit_loss"]` scalar, the RVQ commitment loss (unweighted);
 - `out["codes"]` `[B, F, N]` int32 (-1 for unused quantizers), `out["num_quantizers"]` `[B]`,
   `out["route"]` `[B, S]` heavy weights (absent unless `pathway="dsl"`);
+- with `switch_training="predict"` (DSL, training only): `out["recon"]` is the light decoder's
+  output on every segment and `out["recon_heavy"]` the heavy decoder's, for the error-predicting
+  switch (`route` then holds its hard decisions, which do not mix the outputs);
 - `cols["quantizer"]`: the new EMA codebook state, to carry into the next step;
 - `cols["gate"]`: the switch's `ops.SwitchStats` (`[B, S]` fields) under `("switch", "stats")`, for
   the routing-entropy and budget losses (absent unless `pathway="dsl"`);
@@ -38,9 +41,12 @@ from gcnet.models.codec.decoder import Decoder
 from gcnet.models.codec.discriminator import MultiSTFTDiscriminator
 from gcnet.models.codec.encoder import Encoder
 from gcnet.models.codec.rvq import ResidualVQ
+from gcnet import ops
 from gcnet.nn import DynamicSwitch
+from gcnet.nn.gated_compression import GATE_COLLECTION
 
 PATHWAYS = ("dsl", "heavy", "light")
+SWITCH_TRAINING = ("mixed", "predict")
 
 # Named sizes; any field can be overridden from the model config. The light decoder (width C / 4,
 # one residual unit per block, pointwise stem) has 25.8x ("small") / 23.3x ("base") fewer parameters
@@ -69,7 +75,13 @@ class SoundStreamDSL(nn.Module):
   `dilations` (encoder, heavy) and `light_dilations`; the light decoder's `light_stem_kernel` (the
   heavy one's is 7); `embed_dim` D; encoder `strides`; quantizer
   settings; switch settings (`segment_frames`, `context_frames`, `switch_mode`, `switch_hidden`,
-  `switch_init_bias`, see `DynamicSwitch`); `adversarial` adds the STFT discriminator;
+  `switch_init_bias`, see `DynamicSwitch`); `switch_training` how the DSL trains ("mixed": the
+  output mixes the decoders by the routing, trained by the entropy and budget terms; "predict":
+  the light decoder is trained on every segment and the switch predicts where it falls behind the
+  heavy one, see `gcnet.nn.dynamic_switch_losses.routing_prediction`); `adversarial` adds the STFT
+  discriminator; `windowed` makes a single-decoder codec decode like the DSL's pathways, each
+  segment from its own window of `context_frames` previous frames (so a heavy-only codec is the
+  DSL's heavy pathway exactly, and its decoder transplants into a DSL codec unchanged);
   `conv_impl` how the decoders' transposed convolutions are computed ("auto": the polyphase matmul
   form on the CPU backend, XLA's own elsewhere; the parameters are the same).
   """
@@ -94,6 +106,8 @@ class SoundStreamDSL(nn.Module):
   switch_mode: str = "hard"
   switch_hidden: int = 0
   switch_init_bias: float = 0.0
+  switch_training: str = "mixed"
+  windowed: bool = True
   adversarial: bool = False
   disc_fft_sizes: Sequence[int] = (256,)
   disc_channels: int = 16
@@ -103,6 +117,9 @@ class SoundStreamDSL(nn.Module):
   def setup(self):
     if self.pathway not in PATHWAYS:
       raise ValueError(f"Unknown pathway {self.pathway!r}; use one of {PATHWAYS}.")
+    if self.switch_training not in SWITCH_TRAINING:
+      raise ValueError(f"Unknown switch_training {self.switch_training!r}; use one of "
+                       f"{SWITCH_TRAINING}.")
     self.encoder = self.make_encoder()
     self.quantizer = ResidualVQ(self.num_quantizers, self.codebook_size, self.ema_decay,
                                 kmeans_iters=self.kmeans_iters, dead_threshold=self.dead_threshold,
@@ -138,7 +155,8 @@ class SoundStreamDSL(nn.Module):
   @property
   def segment_samples(self) -> int:
     """Samples per routed segment; inputs are padded to a multiple of it."""
-    return self.total_stride * (self.segment_frames if self.pathway == "dsl" else 1)
+    windowed = self.pathway == "dsl" or self.windowed
+    return self.total_stride * (self.segment_frames if windowed else 1)
 
   def __call__(self, wave: jax.Array, train: bool = False, n_q: int | None = None,
                switch_mode: str | None = None, force: str | None = None) -> dict:
@@ -157,14 +175,30 @@ class SoundStreamDSL(nn.Module):
     wave = self._pad(wave)
     h, codes, commit, num_q = self.quantizer(self.encoder(wave), train, n_q)
     out = {"commit_loss": commit, "codes": codes, "num_quantizers": num_q}
-    if self.pathway == "dsl":
+    if self.pathway == "dsl" and train and force is None and self.switch_training == "predict":
+      recon, out["recon_heavy"], out["route"] = self._predict_routes(h)
+      out["recon_heavy"] = out["recon_heavy"][:, :length]
+    elif self.pathway == "dsl":
       recon, out["route"] = self.switch(h, train, switch_mode, force)
+    elif self.windowed:
+      windows = ops.segment_windows(h, self.segment_frames, self.context_frames)
+      y = ops.drop_context(self.decoder(windows), windows.shape[1], self.context_frames)
+      recon = ops.assemble_segments(y, h.shape[0])
     else:
       recon = self.decoder(h)
     if self.adversarial and self.is_initializing():
       self.discriminator(wave)  # Creates the discriminator's parameters.
     out["recon"] = recon[:, :length]
     return out
+
+  def _predict_routes(self, h):
+    """Both decoders on every segment and the switch's hard decisions (sown as its stats)."""
+    r, stats = self.switch.route(h, "hard")
+    self.sow(GATE_COLLECTION, "switch_stats", stats)
+    windows = self.switch.windows(h)
+    light = ops.assemble_segments(self.switch.run_light(windows), h.shape[0])
+    heavy = ops.assemble_segments(self.switch.run_heavy(windows), h.shape[0])
+    return light, heavy, r
 
   def discriminate(self, wave: jax.Array):
     """`wave [B, T] -> (logits list, features list)` of the STFT discriminators."""

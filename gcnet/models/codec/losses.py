@@ -107,3 +107,20 @@ def adversarial_losses(discriminate: Callable, params, target: jax.Array,
   return {"adv_generator": hinge_generator_loss(fake_logits),
           "feature_matching": feature_matching_loss(real_feats, fake_feats),
           "adv_discriminator": hinge_discriminator_loss(d_real, d_fake)}
+
+
+def segment_mel_error(target: jax.Array, recon: jax.Array, sample_rate: int, num_segments: int,
+                      n_fft: int = 128, num_mels: int = 16, log_offset: float = 1e-5) -> jax.Array:
+  """Per-segment log-mel error `[B, S]`: mean |log(M + o) - log(M' + o)| over the frames (window
+  `n_fft`, hop `n_fft / 4`) inside each of the `S = num_segments` equal segments of `[B, T]`
+  signals (zero-padded to a multiple of S). Each segment is scored on its own samples only."""
+  batch, length = target.shape
+  size = -(-length // num_segments)
+  pad = ((0, 0), (0, size * num_segments - length))
+
+  def mels(x):
+    x = jnp.pad(jnp.asarray(x, jnp.float32), pad).reshape(batch * num_segments, size)
+    return jnp.log(mel_magnitude(x, sample_rate, n_fft, num_mels) + log_offset)
+
+  diff = jnp.abs(mels(target) - mels(recon))
+  return jnp.mean(diff, axis=(-2, -1)).reshape(batch, num_segments)
