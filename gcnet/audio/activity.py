@@ -39,3 +39,11 @@ def regions(mask: np.ndarray) -> list[tuple[int, int]]:
   padded = np.concatenate([[False], np.asarray(mask, bool), [False]])
   edges = np.flatnonzero(padded[1:] != padded[:-1])
   return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
+
+
+def file_threshold_db(wave: np.ndarray, sample_rate: int, below_peak_db: float = 20.0,
+                      frame_seconds: float = FRAME_SECONDS) -> float:
+  """The level threshold for a recording of unknown gain: `THRESHOLD_DB`, lowered to
+  `below_peak_db` under the loudest frame when the recording is quieter than that."""
+  peak = float(np.max(frame_levels_db(wave, max(1, int(round(frame_seconds * sample_rate))))))
+  return min(THRESHOLD_DB, peak - below_peak_db)

@@ -2,6 +2,7 @@
 
   python -m gcnet.cli.codec_report --workdir=RUN [--max_seconds=60] [--baseline_workdir=HEAVY]
   python -m gcnet.cli.codec_report --summary=RUN1,RUN2,... [--plot=quality.png]
+      [--spectrograms=spec.png] [--loss_curves=loss.png]
 
 What the report holds: gcnet/eval/codec_report.py.
 """
@@ -20,6 +21,9 @@ def define_flags():
   flags.DEFINE_string("report_file", "report.json", "File name of the report in the workdir.")
   flags.DEFINE_string("summary", "", "Comma-separated workdirs or report files: print a table.")
   flags.DEFINE_string("plot", "", "With --summary: write a PNG of quality vs light fraction.")
+  flags.DEFINE_string("spectrograms", "", "With --summary: a PNG of one test utterance's log-mel "
+                      "spectrogram through each run (DSL routes marked).")
+  flags.DEFINE_string("loss_curves", "", "With --summary: a PNG of the runs' training curves.")
 
 
 def main(argv):
@@ -28,7 +32,16 @@ def main(argv):
   from gcnet.runtime.load import load_run  # pylint: disable=g-import-not-at-top
   f = flags.FLAGS
   if f.summary:
-    print(codec_report.summarize(f.summary.split(","), f.plot))
+    runs = f.summary.split(",")
+    print(codec_report.summarize(runs, f.plot))
+    from gcnet.eval import codec_figures  # pylint: disable=g-import-not-at-top
+    if f.spectrograms:
+      shown = codec_figures.spectrogram_figure(runs, f.spectrograms)
+      print(f"spectrograms of {shown['seconds']:.1f} s from {shown['start_s']:.2f} s of the test "
+            f"stream: {', '.join(shown['rows'])} -> {f.spectrograms}")
+    if f.loss_curves:
+      codec_figures.loss_curves_figure(runs, f.loss_curves)
+      print(f"loss curves -> {f.loss_curves}")
     return 0
   if not f.workdir:
     raise ValueError("Pass --workdir=RUN (a codec run) or --summary=RUN1,RUN2,...")

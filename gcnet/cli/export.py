@@ -4,6 +4,7 @@
   python -m gcnet.cli.export --workdir=RUN --output=DIR --format=onnx --quantize=none,int8
   python DIR/run_onnx.py DIR --check --precision=int8   # numpy + onnxruntime only
   python DIR/run_stages.py DIR --check        # in any Python with jax: reload and compare
+  python -m gcnet.cli.export --workdir=RUN --output=weights/NAME --format=weights  # params only
 
 Parameters are baked into the programs; the batch axis is symbolic unless --batch_size is given.
 Thresholds: --theta, else report.json's thresholds calibrated on validation, else config.eval.theta.
@@ -27,7 +28,8 @@ def define_flags():
   flags.DEFINE_string("input_dtype", "uint8", "Input dtype with --input_shape.")
   flags.DEFINE_integer("n_q", 0, "Codec runs: quantizers used (0: all).")
   flags.DEFINE_list("format", ["stablehlo"], "Formats: stablehlo (default), onnx (the 'onnx' "
-                    "extra); several: each in OUTPUT/<format>/.")
+                    "extra); several: each in OUTPUT/<format>/. weights: the parameters alone as a "
+                    "small run directory that every --workdir tool loads.")
   flags.DEFINE_list("quantize", ["none"], "ONNX precisions: none (float32), int8 (post-training "
                     "static quantization calibrated on training examples), or none,int8.")
   flags.DEFINE_integer("num_calibration", 256, "Training examples that calibrate int8 ranges.")
@@ -43,6 +45,10 @@ def main(argv):
                                platforms=f.platforms, input_shape=f.input_shape,
                                input_dtype=f.input_dtype, n_q=f.n_q, formats=f.format,
                                quantize=f.quantize, num_calibration=f.num_calibration)
+  if manifest["format"] == "weights":
+    print(f"wrote {manifest['params']} parameters of step {manifest['step']} "
+          f"({manifest['bytes'] / 1e6:.2f} MB) to {f.output}; load it with --workdir={f.output}")
+    return 0
   for fmt, m in manifest.get("formats", {f.format[0]: manifest}).items():
     for stage in m["stages"]:
       shapes = lambda specs: ", ".join(f"{s['name']} {s['dtype']}{s['shape']}" for s in specs)

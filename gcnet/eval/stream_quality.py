@@ -40,7 +40,7 @@ def stoi(target: np.ndarray, estimate: np.ndarray, sample_rate: int) -> float:
 
 
 def part_quality(target: np.ndarray, recon: np.ndarray, sample_rate: int, chunk_seconds: float = 8.0,
-                 min_seconds: float = 0.5, with_pesq: bool = True) -> dict[str, float]:
+                 min_seconds: float = 0.25, with_pesq: bool = True) -> dict[str, float]:
   """The metrics (module docstring) of `recon [N]` against `target [N]`, both already one part."""
   target = np.asarray(target, np.float32)
   recon = np.asarray(recon, np.float32)

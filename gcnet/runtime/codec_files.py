@@ -7,7 +7,8 @@ coded (DSL codecs run each segment through only its chosen decoder, `StagedCodec
 to the input's rate and written as 16-bit PCM. The report gives each segment's route, the light
 fraction, the bitrate, the SI-SDR and multi-scale mel distance of the output against the input, and
 PESQ, STOI, mel distance and SI-SDR on the input's speech-active and quiet parts
-(`gcnet.eval.stream_quality`).
+(`gcnet.eval.stream_quality`; level threshold `activity.file_threshold_db`: -40 dBFS, or 20 dB
+under the loudest 20 ms frame of a quieter file).
 """
 
 import json
@@ -15,6 +16,7 @@ import json
 import jax
 import numpy as np
 
+from gcnet.audio import activity
 from gcnet.audio import quality
 from gcnet.audio import audio_io
 from gcnet.eval import codec_report
@@ -59,7 +61,8 @@ def code_file(workdir: str, input_path: str, output_path: str, report_path: str 
       "si_sdr": float(quality.si_sdr(wave, written)),
       "mel_distance": float(quality.mel_distance(wave, written, rate)[0]),
       "segment_seconds": segment_s,
-      **{k: v for k, v in stream_quality.stream_quality(wave, written, rate).items()},
+      **stream_quality.stream_quality(wave, written, rate,
+                                      activity.file_threshold_db(wave, rate)),
   }
   if heavy is not None:
     report["light_fraction"] = float(1.0 - heavy.mean())

@@ -149,7 +149,7 @@ def load_exported(directory) -> tuple[dict, dict]:
   return standalone.load(os.fspath(directory))
 
 
-FORMATS = ("stablehlo", "onnx", "litert")
+FORMATS = ("stablehlo", "onnx", "litert", "weights")
 QUANTIZE = ("none", "int8")
 
 
@@ -176,6 +176,8 @@ def export_run(workdir, output, *, theta=(), batch_size: int = 0, num_examples: 
       example inputs are then zeros).
     n_q: codec runs: quantizers used (0: all).
     formats: subset of `FORMATS`; several: each in `output/<format>/` (`format_directory`).
+      "weights" (on its own) writes the parameters as a small loadable run directory instead
+      (`gcnet.runtime.weights`).
     quantize: ("none",), ("int8",) or both: the precisions of the ONNX stages ("none" is
       float32); StableHLO is always float32.
     num_calibration: training examples that calibrate the int8 ranges.
@@ -189,6 +191,12 @@ def export_run(workdir, output, *, theta=(), batch_size: int = 0, num_examples: 
       raise ValueError(f"--{name}={','.join(values)}: choose from {','.join(allowed)}.")
   if "litert" in formats:
     raise ValueError(LITERT_UNAVAILABLE)
+  if "weights" in formats:
+    if formats != ["weights"]:
+      raise ValueError("--format=weights writes a loadable run directory, not programs: export it "
+                       "on its own.")
+    from gcnet.runtime import weights  # pylint: disable=g-import-not-at-top
+    return {"format": "weights", **weights.save_weights(workdir, output), "stages": []}
   if "onnx" in formats:
     from gcnet.runtime import onnx_export  # pylint: disable=g-import-not-at-top  (optional extra)
     onnx_export.optional.require("jax2onnx")

@@ -117,3 +117,22 @@ def test_codec_cli_codes_a_wav_of_another_rate(trained_run, tmp_path):
     subprocess.run([sys.executable, "-m", "gcnet.cli.codec", f"--workdir={tmp_path}",
                     f"--input={src}", f"--output={dst}"], check=True, capture_output=True,
                    env=env, cwd=REPO, timeout=600)
+
+
+def test_weights_directory_loads_like_the_run(trained_run, tmp_path):
+  from gcnet.runtime import weights  # pylint: disable=g-import-not-at-top
+  from gcnet.runtime.load import load_run  # pylint: disable=g-import-not-at-top
+  workdir, _, _ = trained_run
+  out = str(tmp_path / "weights")
+  summary = weights.save_weights(workdir, out)
+  assert summary["step"] == 3 and summary["params"] > 0
+  run, small = load_run(workdir, with_dataset=False), load_run(out, with_dataset=False)
+  assert small.kind == "codec" and small.step == 3
+  for a, b in zip(jax.tree.leaves(run.variables), jax.tree.leaves(small.variables)):
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+  # No optimizer state: smaller than the training checkpoint.
+  ckpt = os.path.join(workdir, "checkpoints", "3", "state")
+  full = sum(os.path.getsize(os.path.join(r, n)) for r, _, ns in os.walk(ckpt) for n in ns)
+  assert summary["bytes"] < full
+  with pytest.raises(ValueError, match="not empty"):
+    weights.save_weights(workdir, out)

@@ -1,0 +1,56 @@
+"""A trained run's parameters alone, as a small run directory that `load_run` (and every tool that
+takes `--workdir`) reads like the run itself.
+
+    save_weights("runs/codec_dsl", "weights/codec_dsl")     # python -m gcnet.cli.export --format=weights
+    load_run("weights/codec_dsl")                          # config, model, params, model state
+
+Layout: `DIR/config.json` (the run's config), `DIR/report.json` (if the run has one) and
+`DIR/checkpoints/<step>/state`, an Orbax PyTree of `{"step", "params", "model_state"}` in float32,
+without the optimizer state (a third of the size of a training checkpoint with AdamW), so it can be
+committed to a repository. Training cannot resume from it.
+"""
+
+import json
+import os
+import shutil
+
+import jax
+import numpy as np
+import orbax.checkpoint as ocp
+from etils import epath
+
+from gcnet.runtime import load
+
+
+def save_weights(workdir, output) -> dict:
+  """Writes the parameters and model state of `workdir`'s newest checkpoint to `output`.
+
+  Returns:
+    `{"output", "step", "bytes", "params"}`: the directory, the step, the checkpoint's size on disk
+    and the number of parameters.
+  Raises:
+    ValueError: `output` exists and is not empty (nothing is overwritten).
+  """
+  run = load.load_run(workdir, with_dataset=False)
+  out = epath.Path(load.resolve_workdir(output))
+  if out.exists() and any(out.iterdir()):
+    raise ValueError(f"{output} exists and is not empty: choose a new directory or remove it.")
+  as_float32 = lambda x: np.asarray(x, np.float32) if np.issubdtype(np.asarray(x).dtype,
+                                                                    np.floating) else np.asarray(x)
+  tree = {"step": np.asarray(run.step, np.int32),
+          "params": jax.tree.map(as_float32, run.params),
+          "model_state": jax.tree.map(as_float32, run.model_state)}
+  state_dir = out / load.CHECKPOINT_DIR / str(run.step) / load.STATE_ITEM
+  state_dir.parent.mkdir(parents=True, exist_ok=True)
+  ocp.PyTreeCheckpointer().save(state_dir, tree)
+  src = epath.Path(run.workdir)
+  (out / load.CONFIG_FILE).write_text((src / load.CONFIG_FILE).read_text())
+  if (src / load.REPORT_FILE).exists():
+    shutil.copyfile(src / load.REPORT_FILE, out / load.REPORT_FILE)
+  size = sum(os.path.getsize(os.path.join(root, name))
+             for root, _, names in os.walk(str(state_dir)) for name in names)
+  count = sum(int(np.size(x)) for x in jax.tree.leaves(run.params))
+  summary = {"output": str(output), "step": int(run.step), "bytes": int(size), "params": count}
+  (out / "weights.json").write_text(json.dumps({"source_workdir": str(workdir), **summary},
+                                               indent=2))
+  return summary
