@@ -56,6 +56,7 @@ def codec_model_config(pathway: str, size: str = "small") -> mlc.ConfigDict:
   model.pathway = pathway                 # "dsl", "heavy" or "light"
   model.switch_mode = "hard"              # straight-through hard routing in training
   model.switch_init_bias = 0.0
+  model.switch_hidden = 0                 # width of the switch's hidden ReLU layer (0: linear)
   model.switch_training = "mixed"         # "mixed" (entropy + budget) or "predict" (see `predict`)
   # Fraction of examples on a random number of quantizers (SoundStream's bitrate scalability). 0:
   # every codebook is trained on every example, what a fixed-bitrate codec on a CPU budget needs.
@@ -142,10 +143,6 @@ def build_config(arg: str, experiment: str, data: mlc.ConfigDict, size: str) -> 
   # Two-stage training (gcnet/models/codec/warm_start.py): a trained heavy-only run to start from and
   # the parts of it kept fixed ("encoder", "quantizer", "heavy").
   config.warm_start = mlc.ConfigDict({"workdir": "", "frozen": ()})
-  if parts["stage2"]:
-    config.model.switch_training = "predict" if parts["predict"] else "mixed"
-    config.warm_start.workdir = "runs/codec_heavy"
-    config.warm_start.frozen = ("encoder", "quantizer") + (("heavy",) if pathway == "dsl" else ())
   # Measured on 2 CPU cores (docs/results/codec_dsl.md): batch 8 of 0.5 s crops runs about 3 steps/s;
   # at 400 steps lr 3e-3 and 1e-3 gave the same training loss (1.16 / 1.17), but at 3e-3 a
   # 12k-step run diverged at step 800 (loss 1.49 -> 36).
@@ -156,6 +153,14 @@ def build_config(arg: str, experiment: str, data: mlc.ConfigDict, size: str) -> 
   config.train.weight_decay = 0.0
   config.train.log_every_steps = 100
   config.checkpoint.every_steps = 1000
+  if parts["stage2"]:
+    # Stage 2 trains only the light decoder (11k params) and the switch: a shorter budget.
+    config.train.num_steps = 2000
+    config.train.warmup_steps = 100
+    config.model.switch_hidden = 32
+    config.model.switch_training = "predict" if parts["predict"] else "mixed"
+    config.warm_start.workdir = "runs/codec_heavy"
+    config.warm_start.frozen = ("encoder", "quantizer") + (("heavy",) if pathway == "dsl" else ())
   if runlocal:
     common.apply_arg(config, "runlocal")
     config.train.batch_size = 8

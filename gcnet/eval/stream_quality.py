@@ -16,10 +16,16 @@ A part too short to score (under `min_seconds`) gets NaN. PESQ and STOI are spee
 quiet part they are reported as measured, with no claim that they mean much there.
 """
 
+import jax
 import numpy as np
 
 from gcnet.audio import activity
 from gcnet.audio import quality
+
+# Compiled once per shape (chunks are all `chunk_seconds` long but the last): op-by-op dispatch
+# would compile every primitive of the STFTs for every new length.
+_mel_distance = jax.jit(quality.mel_distance, static_argnums=2)
+_si_sdr = jax.jit(quality.si_sdr)
 
 PARTS = ("speech", "quiet")
 METRICS = ("pesq", "stoi", "mel_distance", "si_sdr")
@@ -51,9 +57,9 @@ def part_quality(target: np.ndarray, recon: np.ndarray, sample_rate: int, chunk_
   size = int(chunk_seconds * sample_rate)
   pairs = list(zip(_chunks(target, size, min_size), _chunks(recon, size, min_size)))
   lengths = np.array([t.shape[0] for t, _ in pairs], np.float64)
-  mel = [float(quality.mel_distance(t, e, sample_rate)[0]) for t, e in pairs]
+  mel = [float(_mel_distance(t, e, sample_rate)[0]) for t, e in pairs]
   out["mel_distance"] = float(np.sum(lengths * np.array(mel)) / lengths.sum())
-  out["si_sdr"] = float(quality.si_sdr(target, recon))
+  out["si_sdr"] = float(_si_sdr(target, recon))
   out["stoi"] = float(np.mean([stoi(t, e, sample_rate) for t, e in pairs]))
   if with_pesq and quality.pesq_available():
     scores = np.concatenate([quality.pesq(t, e, sample_rate) for t, e in pairs])

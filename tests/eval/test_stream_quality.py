@@ -36,7 +36,8 @@ def test_identical_reconstruction_scores_perfectly():
   wave = wave + (1e-4 * rng.randn(wave.size)).astype(np.float32)
   q = stream_quality.stream_quality(wave, wave, RATE)
   assert q["speech_fraction"] == pytest.approx(0.575)  # 1.1 s + 1.2 s of 4 s
-  assert q["speech"]["mel_distance"] == 0.0 and q["quiet"]["mel_distance"] == 0.0
+  assert q["speech"]["mel_distance"] == pytest.approx(0.0, abs=1e-6)
+  assert q["quiet"]["mel_distance"] == pytest.approx(0.0, abs=1e-6)
   assert q["speech"]["stoi"] == pytest.approx(1.0, abs=1e-6)
   assert q["speech"]["seconds"] == pytest.approx(2.3)
 
