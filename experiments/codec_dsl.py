@@ -155,7 +155,7 @@ def build_config(arg: str, experiment: str, data: mlc.ConfigDict, size: str) -> 
   config.checkpoint.every_steps = 1000
   if parts["stage2"]:
     # Stage 2 trains only the light decoder (11k params) and the switch: a shorter budget.
-    config.train.num_steps = 2000
+    config.train.num_steps = 1500
     config.train.warmup_steps = 100
     config.model.switch_hidden = 32
     config.model.switch_training = "predict" if parts["predict"] else "mixed"
