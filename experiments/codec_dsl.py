@@ -5,10 +5,18 @@ The arg picks the variant (comma-separated parts, any order):
 - `dsl` (heavy budget rho = 0.2), `dsl_budget<rho>` (e.g. `dsl_budget0.1`): the switch over the
   heavy and light decoders, with routing entropy and budget terms;
 - `heavy`, `light`: single-decoder baselines (no switch);
+- `stage2`: two-stage training, on the frozen encoder, codebooks (and, for the DSL, heavy decoder)
+  of the heavy-only run `config.warm_start.workdir` (default runs/codec_heavy): light-only and
+  every DSL budget then share one encoder and one budget (1,500 steps);
+- `predict` (with `dsl...,stage2`): the error-predicting switch instead of entropy + budget;
 - `runlocal`: the tiny codec for a few steps (tests, smoke runs).
+
+The recipe and its measurements: docs/results/codec_dsl.md; every run: scripts/codec_runs.sh.
 
   python -m gcnet.cli.train --config=experiments/codec_dsl.py:dsl_budget0.2 --workdir=runs/codec_dsl
   python -m gcnet.cli.train --config=experiments/codec_dsl.py:heavy --workdir=runs/codec_heavy
+  python -m gcnet.cli.train --config=experiments/codec_dsl.py:dsl_budget0.5,predict,stage2 \
+      --workdir=runs/codec_dsl_predict_0.5 --config.warm_start.workdir=runs/codec_heavy
   python -m gcnet.cli.train --config=experiments/codec_dsl.py:dsl,runlocal --workdir=/tmp/x
   python -m launch.sweep --config=experiments/codec_dsl.py:dsl --sweep_dir=runs/codec_sweep
   python -m gcnet.cli.codec --workdir=runs/codec_dsl --input=in.wav --output=out.wav
