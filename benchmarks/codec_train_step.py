@@ -41,7 +41,7 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from benchmarks.train_throughput import pin_threads  # pylint: disable=wrong-import-position
+from benchmarks.train_throughput import _cpu_model, pin_threads  # pylint: disable=wrong-import-position
 
 VARIANTS = ("gcnet_step", "gcnet_step_xla", "torch_eager")
 # name -> (numerator, denominator), ratios of steps/s.
@@ -259,14 +259,6 @@ def print_table(report: dict) -> None:
   print(f"\n{'ratio (per-round median)':28s} {'median':>7s}  per round")
   for name, r in report["ratios"].items():
     print(f"{name:28s} {r['median']:7.2f}  {', '.join(f'{x:.2f}' for x in r['per_round'])}")
-
-
-def _cpu_model() -> str:
-  try:
-    with open("/proc/cpuinfo") as f:
-      return next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
-  except (OSError, StopIteration):
-    return platform.processor()
 
 
 def main(argv=None):
