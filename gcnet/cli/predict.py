@@ -7,9 +7,12 @@
 One JSON line per input file. Per-file mode: `path, gate, stopped, label, label_name, score`
 (plus `duration_s`, `window_start_s`; see gcnet/runtime/keywords/predict_files.py for how a window
 is chosen). `--stream`: `path, num_windows, windows_stopped, stopped_fraction, back_windows,
-detections [{start_s, end_s, peak_s, label, label_name, score, gate, windows}]` and, with
-`--truth`, `truth_eval` (hits, misses, false alarms). The gate threshold is the run's calibrated
-theta from report.json, else config.eval.theta; `--theta` overrides it.
+flops_per_window, compute_saving, detections [{start_s, end_s, detected_s, peak_s, label,
+label_name, score, gate, windows}]` and, with `--truth` (of make_stream or make_background),
+`truth_eval`: keyword recall, detection latency, false alarms (per hour, and per source of a
+make_background recording). The summary on stderr repeats these always-on metrics per file. The
+gate threshold is the run's calibrated theta from report.json, else config.eval.theta; `--theta`
+overrides it.
 """
 
 import json

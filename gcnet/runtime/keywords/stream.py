@@ -9,6 +9,7 @@ consecutive windows with the same keyword merge into one event spanning them.
 import numpy as np
 
 from gcnet.data.audio import windows as aw
+from gcnet.eval import compute
 from gcnet.runtime.keywords.spotter import KeywordSpotter, decisions
 
 
@@ -24,8 +25,10 @@ def merge_events(labels: np.ndarray, scores: np.ndarray, gates: np.ndarray, back
     hop, window_len, sample_rate: window geometry (samples, Hz).
     class_names: label names.
   Returns:
-    events `{start_s, end_s, peak_s, label, label_name, score, gate, windows}`: start of the first
-    window, end of the last, centre of the best-scoring window, its score and gate, window count.
+    events `{start_s, end_s, detected_s, peak_s, label, label_name, score, gate, windows}`: start
+    of the first window, end of the last, when the first window was complete (the earliest moment
+    a streaming device could report it), centre of the best-scoring window, its score and gate,
+    window count.
   """
   events, i, n = [], 0, labels.shape[0]
   while i < n:
@@ -39,6 +42,7 @@ def merge_events(labels: np.ndarray, scores: np.ndarray, gates: np.ndarray, back
     events.append({
         "start_s": i * hop / sample_rate,
         "end_s": (j * hop + window_len) / sample_rate,
+        "detected_s": (i * hop + window_len) / sample_rate,
         "peak_s": (best * hop + window_len / 2) / sample_rate,
         "label": int(labels[i]),
         "label_name": class_names[int(labels[i])],
@@ -55,7 +59,10 @@ def stream_file(spotter: KeywordSpotter, wave: np.ndarray, hop_seconds: float = 
 
   Returns:
     `{duration_s, window_seconds, hop_seconds, num_windows, windows_stopped, stopped_fraction,
-    back_windows, detections: [event]}`; `back_windows` counts the windows the back really ran on.
+    back_windows, flops_per_window, flops_per_window_ungated, compute_saving, detections: [event]}`;
+    `back_windows` counts the windows the back really ran on; the FLOPs (XLA's count per window,
+    `gcnet.eval.compute`) are the front and gate on every window plus the back on those it ran on,
+    against every part on every window; `compute_saving` is their ratio.
   """
   rate, window_len, runner = spotter.sample_rate, spotter.window_len, spotter.runner
   hop = max(1, int(round(hop_seconds * rate)))
@@ -68,6 +75,10 @@ def stream_file(spotter: KeywordSpotter, wave: np.ndarray, hop_seconds: float = 
   events = merge_events(labels, scores, first_gate, spotter.background, hop, window_len, rate,
                         spotter.class_names)
   num_stopped = int(np.count_nonzero(out.stopped_at < spotter.num_gates))
+  costs = spotter.costs()
+  reach = [float(np.mean(out.stopped_at >= i)) for i in range(spotter.num_gates + 1)]
+  expected = compute.expected_flops(costs, reach)
+  total = costs["total"]["flops_xla"]
   return {
       "duration_s": wave.shape[0] / rate,
       "window_seconds": window_len / rate,
@@ -76,5 +87,8 @@ def stream_file(spotter: KeywordSpotter, wave: np.ndarray, hop_seconds: float = 
       "windows_stopped": num_stopped,
       "stopped_fraction": num_stopped / windows.shape[0],
       "back_windows": runner.samples[-1] - back_before,
+      "flops_per_window": expected,
+      "flops_per_window_ungated": total,
+      "compute_saving": total / expected if expected else None,
       "detections": events,
   }
