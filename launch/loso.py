@@ -15,6 +15,14 @@ The table (`--out` + `.md` and `.json`): per fold and variant the test speaker's
 at the calibrated theta, keyword recall (windows the gate passes), the stop rate of negatives, the
 validation recall and theta, and the expected compute saving; then the mean and the sample standard
 deviation over the folds that have finished.
+
+Always-on streams (`--streams_dir=DIR`): each fold's GC run streams `DIR/<speaker>.wav` (a
+`gcnet.cli.make_stream` recording of the test speaker, truth beside it) and `--background` (a
+keyword-free `gcnet.cli.make_background` recording) through `gcnet.runtime.keywords.predict`
+(`python -m gcnet.cli.predict --stream`), writes `stream.json` into the run, and the table gets a
+second part: keywords detected, recall, mean latency, false alarms on the speaker's stream, and on
+the background recording false alarms per hour, the fraction of windows the gate stopped and the
+compute saving.
 """
 
 import argparse
@@ -71,18 +79,22 @@ def run_folds(workdir: str, folds, variants, source_dir: str, extra: Sequence[st
 
 
 def fold_row(report: dict) -> dict:
-  """The table's numbers from one run's report.json (see gcnet/eval/report.py)."""
-  cal = report.get("calibrated") or report.get("default") or {}
-  row = {
+  """The table's numbers from one run's report.json (`gcnet.eval.report`), at the calibrated theta:
+  end-to-end accuracy, the ungated accuracy (back on every window), the gate's keyword recall and
+  stop rate of negatives, the end-to-end keyword recall (mean over the keyword classes), the
+  validation recall, theta and the expected compute saving."""
+  cal = report["gating"]["calibrated"]
+  per_class = cal.get("per_class_recall") or []
+  return {
       "accuracy": cal.get("accuracy"),
-      "ungated_accuracy": report.get("ungated_accuracy", cal.get("ungated_accuracy")),
+      "ungated_accuracy": report.get("ungated_accuracy"),
       "keyword_recall": cal.get("positive_recall"),
       "stop_rate": cal.get("stop_rate"),
-      "theta": _first(cal.get("theta")),
+      "e2e_keyword_recall": (statistics.fmean(per_class[:-1]) if len(per_class) > 1 else None),
       "validation_recall": cal.get("validation_recall"),
-      "saving": cal.get("saving_vs_ungated"),
+      "theta": _first(cal.get("theta")),
+      "saving": cal.get("saving_ratio"),
   }
-  return row
 
 
 def _first(x):
@@ -112,7 +124,8 @@ def collect(workdir: str, folds=SPEAKERS, variants=tuple(VARIANTS)) -> dict:
 
 def to_markdown(result: dict) -> str:
   """A per-fold table with the mean ± std of each variant."""
-  cols = ("accuracy", "keyword_recall", "stop_rate", "validation_recall", "theta", "saving")
+  cols = ("accuracy", "ungated_accuracy", "keyword_recall", "stop_rate", "e2e_keyword_recall",
+          "validation_recall", "theta", "saving")
   lines = ["| test speaker (validation) | variant | " + " | ".join(cols) + " |",
            "| --- | --- | " + " | ".join("---" for _ in cols) + " |"]
   fmt = lambda v: "" if v is None else f"{v:.3f}"
@@ -124,6 +137,63 @@ def to_markdown(result: dict) -> str:
     cells = [f"{stats[c]['mean']:.3f} ± {stats[c]['std']:.3f}" if c in stats else "" for c in cols]
     n = max((s["n"] for s in stats.values()), default=0)
     lines.append(f"| **mean ± std ({n} folds)** | {variant} | " + " | ".join(cells) + " |")
+  return "\n".join(lines) + "\n"
+
+
+def stream_fold(run_dir: str, stream_wav: str, background_wav: str, min_windows: int = 1,
+                min_score: float = 0.0) -> dict:
+  """Streams one fold's recordings through its run; returns (and writes) `stream.json`."""
+  from gcnet.runtime.keywords import predict  # pylint: disable=g-import-not-at-top  (JAX late)
+  out = {}
+  for name, wav in (("speaker", stream_wav), ("background", background_wav)):
+    if not wav:
+      continue
+    summary = predict.predict(workdir=run_dir, inputs=wav, output=os.devnull, stream=True,
+                              truth=os.path.splitext(wav)[0] + ".json", min_windows=min_windows,
+                              min_score=min_score)
+    out[name] = summary["streams"][0]
+    out["theta"] = summary["theta"]
+    out["rule"] = {"min_windows": min_windows, "min_score": min_score}
+  with open(os.path.join(run_dir, "stream.json"), "w") as f:
+    json.dump(out, f, indent=2)
+  return out
+
+
+def stream_rows(workdir: str, folds=SPEAKERS) -> dict:
+  """`{speaker: stream.json}` of the folds whose GC run has one."""
+  rows = {}
+  for test in folds:
+    path = os.path.join(workdir, test, "gc", "stream.json")
+    if os.path.exists(path):
+      with open(path) as f:
+        rows[test] = json.load(f)
+  return rows
+
+
+def streams_markdown(rows: dict) -> str:
+  """The always-on table: speaker stream and background recording per fold, then totals."""
+  lines = ["| test speaker | keywords detected | recall | mean latency (s) | false alarms "
+           "(speaker stream) | background: false alarms / hour | windows stopped | compute "
+           "saving |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+  hits = kws = fa = 0
+  fa_hours = []
+  for test, r in rows.items():
+    sp, bg = r.get("speaker", {}), r.get("background", {})
+    lat = (sp.get("latency_s") or {}).get("mean")
+    hits, kws, fa = hits + sp.get("hits", 0), kws + sp.get("keywords", 0), fa + sp.get(
+        "false_alarms", 0)
+    if bg:
+      fa_hours.append(bg.get("false_alarms_per_hour"))
+    lines.append(
+        f"| {test} | {sp.get('hits', '')} of {sp.get('keywords', '')} | "
+        f"{sp.get('recall', 0):.3f} | {'' if lat is None else f'{lat:.2f}'} | "
+        f"{sp.get('false_alarms', '')} | "
+        + (f"{bg['false_alarms_per_hour']:.1f} | {bg['stopped_fraction']:.3f} | "
+           f"{bg['compute_saving']:.2f}x |" if bg else " | | |"))
+  if rows:
+    mean_fa = statistics.fmean(fa_hours) if fa_hours else float("nan")
+    lines.append(f"| **all folds** | {hits} of {kws} | {hits / max(kws, 1):.3f} | | {fa} | "
+                 f"{mean_fa:.1f} (mean) | | |")
   return "\n".join(lines) + "\n"
 
 
@@ -139,6 +209,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
   p.add_argument("--source_dir", default="", help="FSDD recordings ('' : the config default)")
   p.add_argument("--out", default="", help="table path without extension ('': WORKDIR/loso)")
   p.add_argument("--table_only", action="store_true", help="only collect finished folds")
+  p.add_argument("--streams_dir", default="", help="make_stream recordings <speaker>.wav to "
+                 "stream through each fold's GC run ('' : no streams)")
+  p.add_argument("--background", default="", help="a make_background recording to stream too")
+  p.add_argument("--min_windows", type=int, default=1, help="stream detection rule (predict)")
+  p.add_argument("--min_score", type=float, default=0.0, help="stream detection rule (predict)")
   p.add_argument("--dry_run", action="store_true", help="print the commands only")
   args = p.parse_args(argv)
   folds = [s for s in args.folds.split(",") if s]
@@ -151,14 +226,24 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     rc = run_folds(args.workdir, folds, variants, args.source_dir, extra, args.dry_run)
   if args.dry_run:
     return rc
+  if args.streams_dir and not rc:
+    for test in folds:
+      run_dir = os.path.join(args.workdir, test, "gc")
+      if os.path.exists(os.path.join(run_dir, REPORT)):
+        print(f"[loso] {test}: streaming", flush=True)
+        stream_fold(run_dir, os.path.join(args.streams_dir, f"{test}.wav"), args.background,
+                    args.min_windows, args.min_score)
   result = collect(args.workdir, SPEAKERS, variants)
+  result["streams"] = stream_rows(args.workdir)
   out = args.out or os.path.join(args.workdir, "loso")
   os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
   with open(out + ".json", "w") as f:
     json.dump(result, f, indent=2)
+  text = to_markdown(result) + ("\n" + streams_markdown(result["streams"])
+                                if result["streams"] else "")
   with open(out + ".md", "w") as f:
-    f.write(to_markdown(result))
-  print(to_markdown(result))
+    f.write(text)
+  print(text)
   return rc
 
 

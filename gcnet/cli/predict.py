@@ -35,6 +35,8 @@ def define_flags():
                     "the model's window: the one the gate likes best, or the centred crop.")
   flags.DEFINE_string("truth", None, "Stream mode: ground-truth JSON of make_stream to score.")
   flags.DEFINE_integer("batch_size", 64, "Windows per stage call.")
+  flags.DEFINE_integer("min_windows", 1, "Stream mode: consecutive windows a detection needs.")
+  flags.DEFINE_float("min_score", 0.0, "Stream mode: softmax score a detection's best window needs.")
   flags.mark_flags_as_required(["workdir", "inputs", "output"])
 
 
@@ -44,7 +46,8 @@ def main(argv):
   f = flags.FLAGS
   summary = predict.predict(workdir=f.workdir, inputs=f.inputs, output=f.output, theta=f.theta,
                             stream=f.stream, hop_seconds=f.hop_seconds, long_clip=f.long_clip,
-                            truth=f.truth, batch_size=f.batch_size)
+                            truth=f.truth, batch_size=f.batch_size,
+                            min_windows=f.min_windows, min_score=f.min_score)
   print(json.dumps(summary), file=sys.stderr)
   return 0
 

@@ -30,8 +30,11 @@ def test_fold_flags_hold_out_the_speakers_and_link_the_baseline():
 def _report(path, accuracy, recall, stop):
   os.makedirs(os.path.dirname(path), exist_ok=True)
   with open(path, "w") as f:
-    json.dump({"calibrated": {"accuracy": accuracy, "positive_recall": recall, "stop_rate": stop,
-                              "theta": [0.2], "saving_vs_ungated": 1.5}}, f)
+    json.dump({"ungated_accuracy": accuracy + 0.01,
+               "gating": {"calibrated": {"accuracy": accuracy, "positive_recall": recall,
+                                         "stop_rate": stop, "theta": [0.2], "saving_ratio": 1.5,
+                                         "per_class_recall": [0.9, 0.8, 0.7, 0.99],
+                                         "validation_recall": 0.99}}}, f)
 
 
 def test_table_has_mean_and_spread_of_finished_folds(tmp_path, capsys):
@@ -47,7 +50,7 @@ def test_table_has_mean_and_spread_of_finished_folds(tmp_path, capsys):
                   "--out", str(tmp_path / "t")])
   assert rc == 0
   md = (tmp_path / "t.md").read_text()
-  assert "| theo (yweweler) | gc | 0.800 | 0.940 | 0.900 |" in md
+  assert "| theo (yweweler) | gc | 0.800 | 0.810 | 0.940 | 0.900 | 0.800 | 0.990 | 0.200 | 1.500 |" in md
   assert "mean ± std (2 folds)" in md and "0.850 ± 0.071" in md
 
 
@@ -57,3 +60,20 @@ def test_dry_run_prints_one_command_per_missing_fold(tmp_path, capsys):
   out = capsys.readouterr().out
   assert "george/baseline: done, skipped" in out
   assert out.count("gcnet.cli.train") == 1 and "fsdd_kws_gc.py" in out
+
+
+def test_streams_table_sums_detections_over_folds(tmp_path):
+  rows = {"george": {"speaker": {"hits": 28, "keywords": 30, "recall": 28 / 30,
+                                 "latency_s": {"mean": 0.5}, "false_alarms": 2},
+                     "background": {"false_alarms_per_hour": 4.0, "stopped_fraction": 0.95,
+                                    "compute_saving": 1.4}},
+          "theo": {"speaker": {"hits": 20, "keywords": 30, "recall": 20 / 30, "latency_s": None,
+                               "false_alarms": 1},
+                   "background": {"false_alarms_per_hour": 2.0, "stopped_fraction": 0.9,
+                                  "compute_saving": 1.3}}}
+  md = loso.streams_markdown(rows)
+  assert "| george | 28 of 30 | 0.933 | 0.50 | 2 | 4.0 | 0.950 | 1.40x |" in md
+  assert "| **all folds** | 48 of 60 | 0.800 | | 3 | 3.0 (mean) | | |" in md
+  os.makedirs(tmp_path / "theo" / "gc")
+  (tmp_path / "theo" / "gc" / "stream.json").write_text(json.dumps(rows["theo"]))
+  assert loso.stream_rows(str(tmp_path)) == {"theo": rows["theo"]}

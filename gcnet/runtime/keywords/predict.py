@@ -24,7 +24,8 @@ def _open_output(output: str):
 
 def predict(*, workdir: str, inputs: str, output: str, theta: float | None = None,
             stream: bool = False, hop_seconds: float | None = None, long_clip: str = "max_gate",
-            truth: str | None = None, batch_size: int = 64) -> dict:
+            truth: str | None = None, batch_size: int = 64, min_windows: int = 1,
+            min_score: float = 0.0) -> dict:
   """Runs the model of `workdir` on `inputs` and writes JSON lines to `output`.
 
   Returns:
@@ -50,7 +51,8 @@ def predict(*, workdir: str, inputs: str, output: str, theta: float | None = Non
     for path in paths:
       if stream:
         wave, _ = audio_io.read_audio(path, spotter.sample_rate)
-        record = {"path": path, **stream_lib.stream_file(spotter, wave, hop)}
+        record = {"path": path, **stream_lib.stream_file(spotter, wave, hop, min_windows,
+                                                         min_score)}
         if truth_data is not None:
           record["truth_eval"] = stream_truth.score_detections(record["detections"], truth_data)
         streams.append(stream_summary(record))

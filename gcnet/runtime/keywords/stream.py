@@ -14,8 +14,13 @@ from gcnet.runtime.keywords.spotter import KeywordSpotter, decisions
 
 
 def merge_events(labels: np.ndarray, scores: np.ndarray, gates: np.ndarray, background: int,
-                 hop: int, window_len: int, sample_rate: int, class_names) -> list[dict]:
+                 hop: int, window_len: int, sample_rate: int, class_names, min_windows: int = 1,
+                 min_score: float = 0.0) -> list[dict]:
   """Runs of consecutive windows with the same keyword label -> events.
+
+  A run becomes an event only if it spans at least `min_windows` windows and its best score is at
+  least `min_score` (posterior smoothing: a spoken keyword lies in several overlapping windows,
+  an isolated window rarely is one).
 
   Args:
     labels: int `[N]` per-window labels (`background` for stopped or background windows).
@@ -24,6 +29,7 @@ def merge_events(labels: np.ndarray, scores: np.ndarray, gates: np.ndarray, back
     background: the background label.
     hop, window_len, sample_rate: window geometry (samples, Hz).
     class_names: label names.
+    min_windows, min_score: the event rule above (1 and 0: every run is an event).
   Returns:
     events `{start_s, end_s, detected_s, peak_s, label, label_name, score, gate, windows}`: start
     of the first window, end of the last, when the first window was complete (the earliest moment
@@ -39,6 +45,9 @@ def merge_events(labels: np.ndarray, scores: np.ndarray, gates: np.ndarray, back
     while j + 1 < n and labels[j + 1] == labels[i]:
       j += 1
     best = i + int(np.argmax(scores[i:j + 1]))
+    if j - i + 1 < min_windows or scores[best] < min_score:
+      i = j + 1
+      continue
     events.append({
         "start_s": i * hop / sample_rate,
         "end_s": (j * hop + window_len) / sample_rate,
@@ -54,8 +63,9 @@ def merge_events(labels: np.ndarray, scores: np.ndarray, gates: np.ndarray, back
   return events
 
 
-def stream_file(spotter: KeywordSpotter, wave: np.ndarray, hop_seconds: float = 0.25) -> dict:
-  """Streams `wave [T]` (at the run's rate) through the model.
+def stream_file(spotter: KeywordSpotter, wave: np.ndarray, hop_seconds: float = 0.25,
+                min_windows: int = 1, min_score: float = 0.0) -> dict:
+  """Streams `wave [T]` (at the run's rate) through the model (`merge_events` for the event rule).
 
   Returns:
     `{duration_s, window_seconds, hop_seconds, num_windows, windows_stopped, stopped_fraction,
@@ -73,7 +83,7 @@ def stream_file(spotter: KeywordSpotter, wave: np.ndarray, hop_seconds: float = 
   first_gate = (out.gate_probs[:, 0] if spotter.num_gates
                 else np.ones(windows.shape[0], np.float32))
   events = merge_events(labels, scores, first_gate, spotter.background, hop, window_len, rate,
-                        spotter.class_names)
+                        spotter.class_names, min_windows, min_score)
   num_stopped = int(np.count_nonzero(out.stopped_at < spotter.num_gates))
   costs = spotter.costs()
   reach = [float(np.mean(out.stopped_at >= i)) for i in range(spotter.num_gates + 1)]
@@ -83,6 +93,8 @@ def stream_file(spotter: KeywordSpotter, wave: np.ndarray, hop_seconds: float = 
       "duration_s": wave.shape[0] / rate,
       "window_seconds": window_len / rate,
       "hop_seconds": hop / rate,
+      "min_windows": int(min_windows),
+      "min_score": float(min_score),
       "num_windows": int(windows.shape[0]),
       "windows_stopped": num_stopped,
       "stopped_fraction": num_stopped / windows.shape[0],

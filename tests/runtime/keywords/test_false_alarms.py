@@ -82,3 +82,15 @@ def test_background_recording_is_seeded_long_enough_and_labelled():
   with pytest.raises(ValueError, match="at least one file"):
     make_background.make_background({"a": []}, np.random.default_rng(0), minutes=1,
                                     sample_rate=8000)
+
+
+def test_the_event_rule_drops_short_or_unsure_runs():
+  labels = np.array([0, 3, 0, 0, 3, 1, 1, 1])
+  scores = np.array([0.99, 1, 0.6, 0.7, 1, 0.95, 0.5, 0.5])
+  names = ["one", "four", "seven", "background"]
+  kw = dict(background=3, hop=2000, window_len=8000, sample_rate=8000, class_names=names)
+  assert len(merge_events(labels, scores, np.ones(8), **kw)) == 3
+  two = merge_events(labels, scores, np.ones(8), min_windows=2, **kw)
+  assert [(e["label_name"], e["windows"]) for e in two] == [("one", 2), ("four", 3)]
+  sure = merge_events(labels, scores, np.ones(8), min_windows=2, min_score=0.9, **kw)
+  assert [e["label_name"] for e in sure] == ["four"]
