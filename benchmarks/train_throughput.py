@@ -27,6 +27,8 @@ Variants, each run `--repeats` times, interleaved (the order rotates every repea
   torch_ungated    the same without the GC layer
   torch_gc_compile the PyTorch twin with its model under `torch.compile` (inductor; compiled and
                    warmed up once, untimed)
+  loop_gc_v0       --model=kws only: the loop with the keyword model as it was before issue 14
+                   (LayerNorm, 32/16 ms framing, one step per call) on today's data pipeline
   matmul_peak      XLA's float32 matmul (`--matmul_n` square, jitted), GFLOP/s: the arithmetic limit
                    here, measured in the same rotation as the models
 
@@ -57,7 +59,8 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-VARIANTS = ("loop_gc", "loop_gc_records", "loop_gc_xla", "loop_ungated", "loop_gc_k4", "bare_gc",
+VARIANTS = ("loop_gc", "loop_gc_records", "loop_gc_xla", "loop_ungated", "loop_gc_k4",
+            "loop_gc_v0", "bare_gc",
             "bare_gc_xla", "bare_ungated", "bare_gc_k4", "torch_gc", "torch_ungated",
             "torch_gc_compile", "matmul_peak")
 # The default set: what the targets of docs/benchmarks.md need (the "before" variants are opt-in).
@@ -82,6 +85,7 @@ RATIOS = {
     "gcnet_bare/pytorch": ("bare_gc", "torch_gc", None),
     "conv_impl cpu/xla (loop)": ("loop_gc", "loop_gc_xla", None),
     "conv_impl cpu/xla (bare)": ("bare_gc", "bare_gc_xla", None),
+    "loop_k4/loop_v0 (kws now/before)": ("loop_gc_k4", "loop_gc_v0", None),
 }
 
 
@@ -157,6 +161,11 @@ def make_config(variant: str, args, data: dict):
     config.train.steps_per_call = STEPS_PER_CALL if variant.endswith("_k4") else 1
     if args.size:
       config.model.size = args.size
+    if variant.endswith("_v0"):
+      if args.model != "kws":
+        raise SystemExit("loop_gc_v0 is a --model=kws variant")
+      config.model.norm = "layer"
+      config.model.frontend.frame_ms, config.model.frontend.hop_ms = 32.0, 16.0
     config.model.conv_impl = conv_impl
     config.train.batch_size = args.batch_size
     config.train.num_steps = args.warmup + args.steps

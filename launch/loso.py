@@ -98,7 +98,10 @@ def fold_row(report: dict) -> dict:
 
 
 def _first(x):
-  return x[0] if isinstance(x, (list, tuple)) and x else x
+  """The first gate's value of a per-gate list (None for an ungated run's empty list)."""
+  if isinstance(x, (list, tuple)):
+    return x[0] if x else None
+  return x
 
 
 def collect(workdir: str, folds=SPEAKERS, variants=tuple(VARIANTS)) -> dict:
