@@ -14,23 +14,29 @@ from gcnet.data.audio import negatives
 pytestmark = pytest.mark.needs_data
 
 
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+  """One cache of synthesized words for the module (espeak-ng runs once per word and voice)."""
+  return str(tmp_path_factory.mktemp("negatives"))
+
+
 @pytest.mark.parametrize("name", negatives.SOURCES)
-def test_every_source_has_readable_audio(name, tmp_path):
+def test_every_source_has_readable_audio(name, cache):
   try:
-    files = negatives.source_files(name, str(tmp_path))
+    files = negatives.source_files(name, cache)
   except FileNotFoundError as e:
     pytest.fail(f"{e} (needs the Debian packages {' '.join(negatives.DEBIAN_PACKAGES)})")
   assert files and files == sorted(files)
-  waves = negatives.load_sources([name], 8000, str(tmp_path))[name]
+  waves = negatives.load_sources([name], 8000, cache)[name]
   assert len(waves) == len(files) and all(w.dtype == np.float32 and w.size > 0 for w in waves)
 
 
-def test_training_and_evaluation_sources_share_no_file(tmp_path):
+def test_training_and_evaluation_sources_share_no_file(cache):
   assert not set(negatives.TRAIN_SOURCES) & set(negatives.EVAL_SOURCES)
   train = {os.path.realpath(f) for s in negatives.TRAIN_SOURCES
-           for f in negatives.source_files(s, str(tmp_path))}
+           for f in negatives.source_files(s, cache)}
   evals = {os.path.realpath(f) for s in negatives.EVAL_SOURCES
-           for f in negatives.source_files(s, str(tmp_path))}
+           for f in negatives.source_files(s, cache)}
   assert train and evals and not train & evals
 
 

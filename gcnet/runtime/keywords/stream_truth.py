@@ -56,7 +56,7 @@ def score_detections(detections: list[dict], truth: dict) -> dict:
   false_alarms = fa_words + fa_background
   extra = {}
   if "segments" in truth:
-    extra["per_source"] = per_source_alarms(alarms, truth["segments"])
+    extra["per_source"] = per_source_alarms(alarms, truth["segments"], truth.get("duration_s"))
   return {
       "keywords": len(keywords),
       "hits": hits,
@@ -75,15 +75,18 @@ def score_detections(detections: list[dict], truth: dict) -> dict:
   }
 
 
-def per_source_alarms(alarms: list[dict], segments: list[dict]) -> dict:
+def per_source_alarms(alarms: list[dict], segments: list[dict],
+                      duration_s: float | None = None) -> dict:
   """False alarms attributed to the source segment their peak (else start) falls in, or to the gaps
-  between segments (`"gaps"`), with each source's hours: `{source: {false_alarms, hours,
-  false_alarms_per_hour}}`."""
+  between segments (`"gaps"`: silence and noise; their hours are the rest of `duration_s`), with
+  each source's hours: `{source: {false_alarms, hours, false_alarms_per_hour}}`."""
   out = {}
   for seg in segments:
     row = out.setdefault(seg["source"], {"false_alarms": 0, "hours": 0.0})
     row["hours"] += (seg["end_s"] - seg["start_s"]) / 3600.0
-  out.setdefault("gaps", {"false_alarms": 0, "hours": None})
+  in_segments = sum(row["hours"] for row in out.values())
+  out.setdefault("gaps", {"false_alarms": 0, "hours": (
+      max(duration_s / 3600.0 - in_segments, 0.0) if duration_s else None)})
   for det in alarms:
     t = det.get("peak_s", det["start_s"])
     where = next((s["source"] for s in segments if s["start_s"] <= t < s["end_s"]), "gaps")

@@ -44,6 +44,8 @@ def test_counts_hits_duplicates_and_false_alarms_per_hour_and_source():
   assert per["music"]["false_alarms_per_hour"] == pytest.approx(4.0)
   assert per["speech"]["false_alarms"] == 1 and per["speech"]["false_alarms_per_hour"] == 1.0
   assert per["gaps"]["false_alarms"] == 2     # the word at 20 s and the one at 1950 s
+  assert per["gaps"]["hours"] == pytest.approx(0.5)          # 2 h minus 1.5 h of segments
+  assert per["gaps"]["false_alarms_per_hour"] == pytest.approx(4.0)
 
 
 def test_a_miss_has_no_latency_and_no_segments_no_per_source():
