@@ -176,8 +176,8 @@ def stream_rows(workdir: str, folds=SPEAKERS) -> dict:
 def streams_markdown(rows: dict) -> str:
   """The always-on table: speaker stream and background recording per fold, then totals."""
   lines = ["| test speaker | keywords detected | recall | mean latency (s) | false alarms "
-           "(speaker stream) | background: false alarms / hour | windows stopped | compute "
-           "saving |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+           "(speaker stream) | background: false alarms / hour | background: windows stopped | "
+           "background: compute saving |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
   hits = kws = fa = 0
   fa_hours = []
   for test, r in rows.items():

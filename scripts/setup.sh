@@ -9,9 +9,13 @@ cd "$(dirname "$0")/.."
 DEBIAN_PACKAGES="dataset-fashion-mnist sound-theme-freedesktop tuxtype-data alsa-utils \
   deepin-sound-theme neverball-data espeak-ng"
 missing=""
-for p in $DEBIAN_PACKAGES; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
-done
+if command -v dpkg >/dev/null; then
+  for p in $DEBIAN_PACKAGES; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+  done
+else
+  echo "Not a Debian-like system: install the equivalents of $DEBIAN_PACKAGES yourself." >&2
+fi
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
