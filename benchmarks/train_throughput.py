@@ -1,7 +1,14 @@
-"""Training throughput (examples/s) of the Fashion-MNIST GC model on CPU, measured side by side.
+"""Training throughput (examples/s) of a GC model on CPU, measured side by side.
 
   python benchmarks/train_throughput.py                       # all CPUs, 3 repeats
   python benchmarks/train_throughput.py --threads=1 --repeats=5
+  python benchmarks/train_throughput.py --model=kws           # the FSDD keyword spotter
+
+`--model=fashion_mnist` (default) is the Fashion-MNIST GC CNN (`experiments/fashion_mnist_gc.py`);
+`--model=kws` the DS-CNN keyword spotter of `experiments/fsdd_kws_gc.py` on the real FSDD clips
+(`../shared/data/fsdd/recordings` or `--fsdd_dir`), with its training augmentation (speed/pitch,
+reverberation, background mixing on the host; SpecAugment masks in the step), against the PyTorch
+twin `torch_reference.KwsDSCNN` (log-mel, masks and model in eager PyTorch, on the same waveforms).
 
 Variants, each run `--repeats` times, interleaved (the order rotates every repeat):
 
@@ -20,6 +27,8 @@ Variants, each run `--repeats` times, interleaved (the order rotates every repea
   torch_ungated    the same without the GC layer
   torch_gc_compile the PyTorch twin with its model under `torch.compile` (inductor; compiled and
                    warmed up once, untimed)
+  loop_gc_v0       --model=kws only: the loop with the keyword model as it was before issue 14
+                   (LayerNorm, 32/16 ms framing, one step per call) on today's data pipeline
   matmul_peak      XLA's float32 matmul (`--matmul_n` square, jitted), GFLOP/s: the arithmetic limit
                    here, measured in the same rotation as the models
 
@@ -50,7 +59,8 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-VARIANTS = ("loop_gc", "loop_gc_records", "loop_gc_xla", "loop_ungated", "loop_gc_k4", "bare_gc",
+VARIANTS = ("loop_gc", "loop_gc_records", "loop_gc_xla", "loop_ungated", "loop_gc_k4",
+            "loop_gc_v0", "bare_gc",
             "bare_gc_xla", "bare_ungated", "bare_gc_k4", "torch_gc", "torch_ungated",
             "torch_gc_compile", "matmul_peak")
 # The default set: what the targets of docs/benchmarks.md need (the "before" variants are opt-in).
@@ -75,6 +85,7 @@ RATIOS = {
     "gcnet_bare/pytorch": ("bare_gc", "torch_gc", None),
     "conv_impl cpu/xla (loop)": ("loop_gc", "loop_gc_xla", None),
     "conv_impl cpu/xla (bare)": ("bare_gc", "bare_gc_xla", None),
+    "loop_k4/loop_v0 (kws now/before)": ("loop_gc_k4", "loop_gc_v0", None),
 }
 
 
@@ -85,14 +96,23 @@ def parse_args(argv=None):
   p.add_argument("--steps", type=int, default=100, help="timed steps per measurement")
   p.add_argument("--warmup", type=int, default=20, help="untimed steps (also the log interval)")
   p.add_argument("--batch_size", type=int, default=128)
-  p.add_argument("--size", default="small", help="image_cnn size (experiments' default: small)")
+  p.add_argument("--model", default="fashion_mnist", choices=("fashion_mnist", "kws"))
+  p.add_argument("--size", default="", help="model size ('': image_cnn small, or the kws "
+                 "experiment's default)")
+  p.add_argument("--fsdd_dir", default="", help="FSDD recordings for --model=kws ('': default)")
   p.add_argument("--data_dir", default="", help="prepared TFDS dir ('' : the config default)")
   p.add_argument("--variants", default=",".join(DEFAULT_VARIANTS),
                  help="comma-separated, from: " + ",".join(VARIANTS))
   p.add_argument("--matmul_n", type=int, default=1024, help="size of matmul_peak's square matmul")
-  p.add_argument("--out", default=os.path.join(REPO, "benchmarks", "results",
-                                               "train_throughput.json"))
-  return p.parse_args(argv)
+  p.add_argument("--out", default="", help="JSON path ('': benchmarks/results/"
+                 "train_throughput.json, or train_throughput_kws.json for --model=kws)")
+  args = p.parse_args(argv)
+  if not args.out:
+    name = "train_throughput_kws.json" if args.model == "kws" else "train_throughput.json"
+    args.out = os.path.join(REPO, "benchmarks", "results", name)
+  if not args.size and args.model == "fashion_mnist":
+    args.size = "small"
+  return args
 
 
 def pin_threads(n: int) -> list:
@@ -101,8 +121,20 @@ def pin_threads(n: int) -> list:
   return cpus
 
 
-def data_source(data_dir: str) -> tuple[dict, str]:
-  """Config overrides of `config.data` and a description: real Fashion-MNIST if present, else tiny."""
+def data_source(args) -> tuple[dict, str]:
+  """Config overrides of `config.data` and a description: the real data if present (else, for
+  Fashion-MNIST, a tiny generated set; FSDD must exist)."""
+  if args.model == "kws":
+    from gcnet.data.audio import fsdd
+    source = args.fsdd_dir or fsdd.default_source_dir()
+    if not source or not os.path.isdir(source):
+      raise SystemExit("--model=kws needs the FSDD recordings: pass --fsdd_dir=DIR "
+                       "(e.g. ../shared/data/fsdd/recordings).")
+    out = {"source_dir": source}
+    if args.data_dir:
+      out["data_dir"] = args.data_dir
+    return out, f"real FSDD ({source}), training augmentation on"
+  data_dir = args.data_dir
   from gcnet.data.images import fashion_mnist
   try:
     fashion_mnist.find_source_files(fashion_mnist.DEBIAN_DIR)
@@ -116,14 +148,24 @@ def data_source(data_dir: str) -> tuple[dict, str]:
 
 
 def make_config(variant: str, args, data: dict):
-  from experiments import fashion_mnist_baseline, fashion_mnist_gc
-  config = (fashion_mnist_baseline if "ungated" in variant else fashion_mnist_gc).get_config()
+  if args.model == "kws":
+    from experiments import fsdd_kws_baseline as ungated, fsdd_kws_gc as gated
+  else:
+    from experiments import fashion_mnist_baseline as ungated, fashion_mnist_gc as gated
+  config = (ungated if "ungated" in variant else gated).get_config()
   with config.unlocked():
     config.data.update(data)
-    config.data.in_memory = "never" if variant.endswith("_records") else "auto"
+    if args.model != "kws":
+      config.data.in_memory = "never" if variant.endswith("_records") else "auto"
     conv_impl = "xla" if variant.endswith("_xla") else "auto"
     config.train.steps_per_call = STEPS_PER_CALL if variant.endswith("_k4") else 1
-    config.model.size = args.size
+    if args.size:
+      config.model.size = args.size
+    if variant.endswith("_v0"):
+      if args.model != "kws":
+        raise SystemExit("loop_gc_v0 is a --model=kws variant")
+      config.model.norm = "layer"
+      config.model.frontend.frame_ms, config.model.frontend.hop_ms = 32.0, 16.0
     config.model.conv_impl = conv_impl
     config.train.batch_size = args.batch_size
     config.train.num_steps = args.warmup + args.steps
@@ -237,12 +279,21 @@ class TorchStep:
 
   def __init__(self, config, batches, num_classes: int, compile_model: bool = False):
     from benchmarks import torch_reference as tr
-    from gcnet.models.image_cnn import IMAGE_CNN_SIZES
-    widths, convs, dense = IMAGE_CNN_SIZES[config.model.size]
     gc_after = tuple(config.model.gc_after) if config.model.gated else ()
-    model = tr.GatedCNN(num_classes, widths, convs, dense, gc_after)
+    if config.model.name == "kws_dscnn":
+      from gcnet.models.kws import KWS_DSCNN_SIZES
+      first, blocks, strides = KWS_DSCNN_SIZES[config.model.size]
+      model = tr.KwsDSCNN(num_classes, first, blocks, strides, gc_after,
+                          frontend=dict(config.model.frontend),
+                          gate_hidden=config.model.gc.gate_hidden,
+                          spec_augment=dict(config.model.get("spec_augment") or {}))
+    else:
+      from gcnet.models.image_cnn import IMAGE_CNN_SIZES
+      widths, convs, dense = IMAGE_CNN_SIZES[config.model.size]
+      model = tr.GatedCNN(num_classes, widths, convs, dense, gc_after)
     self.trainer = tr.Trainer(model, config.train, dict(config.loss.terms), num_classes,
-                              compile_model=compile_model)
+                              compile_model=compile_model,
+                              gate_positive_weight=config.loss.get("gate_positive_weight", 1.0))
     self.batches = [tr.to_torch(b) for b in batches]
     self.log_every, self.i = config.train.log_every_steps, 0
 
@@ -278,7 +329,7 @@ def main(argv=None):
       print("PyTorch is not installed (pip install gcnet[bench]): skipping the torch variants.")
       variants = [v for v in variants if not v.startswith("torch")]
   load_start = os.getloadavg()
-  data, data_desc = data_source(args.data_dir)
+  data, data_desc = data_source(args)
   configs = {v: make_config(v, args, data) for v in variants if v != "matmul_peak"}
   batches = host_batches(make_config("bare_gc", args, data))
   runners = {}
@@ -370,12 +421,17 @@ def summarize(args, results, cpus, data_desc, load_start, torch_version) -> dict
       "threads": {"xla": len(cpus), "torch": args.threads if torch_version else None},
       "jax_devices": len(jax.devices()),
       "versions": {"jax": jax.__version__, "torch": torch_version},
-      "data": data_desc, "batch_size": args.batch_size, "model_size": args.size,
+      "data": data_desc, "batch_size": args.batch_size, "model": args.model,
+      "model_size": configs_size(args),
       "steps": args.steps, "warmup": args.warmup, "repeats": args.repeats,
       "examples_per_s": {v: {"median": statistics.median(x), "min": min(x), "max": max(x),
                              "runs": x} for v, x in results.items()},
       "ratios": ratios,
   }
+
+
+def configs_size(args) -> str:
+  return args.size or make_config("bare_gc", args, {}).model.size
 
 
 def print_table(report: dict) -> None:

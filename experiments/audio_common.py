@@ -4,6 +4,8 @@ import os
 
 import ml_collections as mlc
 
+from gcnet.data.audio import negatives
+
 # Real background sounds of Debian's `sound-theme-freedesktop` (apt-get install it to use them).
 SOUND_THEME_DIR = "/usr/share/sounds/freedesktop/stereo"
 
@@ -26,11 +28,21 @@ def kws_data_config(name: str, positive_classes, sample_rate: int = 8000) -> mlc
   data.background_fraction = 0.2  # of each split: windows of silence, noise or real sounds
   data.background_weights = mlc.ConfigDict(dict(silence=0.2, noise=0.4, real=0.4))
   # Directories of real background audio; assigned to splits by file (see gcnet/data/audio/background.py).
-  data.background_dirs = (SOUND_THEME_DIR,) if os.path.isdir(SOUND_THEME_DIR) else ("",)
+  data.background_dirs = ("",)
+  # Real negatives from Debian packages, training and evaluation sources apart
+  # (gcnet/data/audio/negatives.py; `make setup` installs the packages). {} for none.
+  data.negative_sources = mlc.ConfigDict(dict(train=negatives.TRAIN_SOURCES,
+                                              eval=negatives.EVAL_SOURCES))
+  data.negatives_cache_dir = ""   # synthesized words; "" -> ~/.cache/gcnet/negatives
   data.noise_level_db = (-60.0, -25.0)   # RMS dBFS range of noise and real background
   data.bed_noise_db = -70.0              # faint white noise under every window (<= -120: zeros)
-  data.augment = mlc.ConfigDict(dict(enabled=True, shift=True, gain_db=(-6.0, 6.0),
-                                     noise_prob=0.5, snr_db=(0.0, 20.0)))
+  # Speaker-robust augmentation (gcnet/data/audio/augment.py): speed (resample_poly) or pitch
+  # (audiomentations) variants, gain, shift, simulated-room reverberation (pyroomacoustics) and
+  # background mixed at an SNR; SpecAugment masks are the model's (model.spec_augment).
+  data.augment = mlc.ConfigDict(dict(
+      enabled=True, shift=True, gain_db=(-10.0, 10.0), noise_prob=0.6, snr_db=(0.0, 20.0),
+      speeds=(0.85, 0.92, 1.08, 1.15), semitones=(-3.0, -1.5, 1.5, 3.0), perturb_prob=0.6,
+      reverb_prob=0.3, num_rirs=32))
   data.worker_count = 0
   return data
 
@@ -47,6 +59,9 @@ def kws_model_config(gated: bool, data: mlc.ConfigDict) -> mlc.ConfigDict:
   model.frontend = mlc.ConfigDict(dict(
       sample_rate=data.get_ref("sample_rate"), frame_ms=32.0, hop_ms=16.0, n_fft=0, num_mels=40,
       fmin=20.0, fmax=0.0, normalisation="utterance", mean=0.0, std=1.0))
+  # SpecAugment (gcnet/models/spec_augment.py) on the log-mel features in training; {} for off.
+  model.spec_augment = mlc.ConfigDict(dict(num_time_masks=2, max_time=6, num_freq_masks=2,
+                                           max_freq=5))
   model.norm = "layer"
   model.head_pooling = "max"      # "mean", "max" or "meanmax" over time and frequency
   model.dtype = "float32"

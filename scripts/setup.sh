@@ -4,14 +4,26 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
+# Real data from Debian: Fashion-MNIST, and the keyword spotter's real negatives (sounds, music,
+# a recorded voice, a speech synthesizer; gcnet/data/audio/negatives.py names each source).
+DEBIAN_PACKAGES="dataset-fashion-mnist sound-theme-freedesktop tuxtype-data alsa-utils \
+  deepin-sound-theme neverball-data espeak-ng"
+missing=""
+if command -v dpkg >/dev/null; then
+  for p in $DEBIAN_PACKAGES; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+  done
+else
+  echo "Not a Debian-like system: install the equivalents of $DEBIAN_PACKAGES yourself." >&2
+fi
+if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
   elif command -v sudo >/dev/null; then
-    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
   else
-    echo "Fashion-MNIST is missing: install the Debian package dataset-fashion-mnist," \
-         "or pass --config.data.source_dir=DIR with the four official IDX files." >&2
+    echo "Missing Debian packages:$missing. Install them (apt-get install$missing);" \
+         "Fashion-MNIST can also come from --config.data.source_dir=DIR." >&2
   fi
 fi
 

@@ -7,9 +7,12 @@
 One JSON line per input file. Per-file mode: `path, gate, stopped, label, label_name, score`
 (plus `duration_s`, `window_start_s`; see gcnet/runtime/keywords/predict_files.py for how a window
 is chosen). `--stream`: `path, num_windows, windows_stopped, stopped_fraction, back_windows,
-detections [{start_s, end_s, peak_s, label, label_name, score, gate, windows}]` and, with
-`--truth`, `truth_eval` (hits, misses, false alarms). The gate threshold is the run's calibrated
-theta from report.json, else config.eval.theta; `--theta` overrides it.
+flops_per_window, compute_saving, detections [{start_s, end_s, detected_s, peak_s, label,
+label_name, score, gate, windows}]` and, with `--truth` (of make_stream or make_background),
+`truth_eval`: keyword recall, detection latency, false alarms (per hour, and per source of a
+make_background recording). The summary on stderr repeats these always-on metrics per file. The
+gate threshold is the run's calibrated theta from report.json, else config.eval.theta; `--theta`
+overrides it.
 """
 
 import json
@@ -32,6 +35,8 @@ def define_flags():
                     "the model's window: the one the gate likes best, or the centred crop.")
   flags.DEFINE_string("truth", None, "Stream mode: ground-truth JSON of make_stream to score.")
   flags.DEFINE_integer("batch_size", 64, "Windows per stage call.")
+  flags.DEFINE_integer("min_windows", 1, "Stream mode: consecutive windows a detection needs.")
+  flags.DEFINE_float("min_score", 0.0, "Stream mode: softmax score a detection's best window needs.")
   flags.mark_flags_as_required(["workdir", "inputs", "output"])
 
 
@@ -41,7 +46,8 @@ def main(argv):
   f = flags.FLAGS
   summary = predict.predict(workdir=f.workdir, inputs=f.inputs, output=f.output, theta=f.theta,
                             stream=f.stream, hop_seconds=f.hop_seconds, long_clip=f.long_clip,
-                            truth=f.truth, batch_size=f.batch_size)
+                            truth=f.truth, batch_size=f.batch_size,
+                            min_windows=f.min_windows, min_score=f.min_score)
   print(json.dumps(summary), file=sys.stderr)
   return 0
 

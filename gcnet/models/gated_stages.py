@@ -41,16 +41,22 @@ class GatedStages(nn.Module):
     start = 0 if stage == 0 else ends[stage - 1]
     return range(start, ends[stage])
 
-  def run_stage(self, h: jax.Array, stage: int) -> tuple[jax.Array, jax.Array | None]:
+  def train_stem(self, inputs: jax.Array) -> jax.Array:
+    """The stem in training (`__call__(train=True)`): `stem` unless a subclass augments there."""
+    return self.stem(inputs)
+
+  def run_stage(self, h: jax.Array, stage: int,
+                train: bool = False) -> tuple[jax.Array, jax.Array | None]:
     """Runs stage `stage`.
 
     Args:
       h: stage 0: the model's inputs; later stages: the previous stage's `z`.
+      train: stage 0 runs `train_stem` instead of `stem` (training-only augmentation).
     Returns:
       `(z, gate_prob [B] float32)` for a gated stage, `(logits [B, K+1] float32, None)` last.
     """
     if stage == 0:
-      h = self.stem(h)
+      h = self.train_stem(h) if train else self.stem(h)
     for i in self.block_range(stage):
       h = self.blocks[i](h)
     if stage < len(self.gcs):
@@ -60,8 +66,8 @@ class GatedStages(nn.Module):
   def __call__(self, inputs: jax.Array, train: bool = False) -> jax.Array:
     """Args: the model's inputs `[B, ...]`. Returns logits `[B, K+1]` float32 (every stage run,
     the back on every sample)."""
-    del train  # No dropout or batch statistics: train and eval apply the same function.
+    # No dropout or batch statistics: train and eval differ only in `train_stem`.
     h = inputs
     for stage in range(self.num_stages):
-      h, _ = self.run_stage(h, stage)
+      h, _ = self.run_stage(h, stage, train=train)
     return h

@@ -17,6 +17,7 @@ import jax.numpy as jnp
 from gcnet.models import conv_cpu
 from gcnet.models.audio_frontend import LogMelFrontend
 from gcnet.models.gated_stages import GatedStages
+from gcnet.models.spec_augment import spec_augment
 
 NORMS = ("layer", "none")
 HEAD_POOLINGS = ("mean", "max", "meanmax")
@@ -68,6 +69,8 @@ class KwsDSCNN(GatedStages):
     dtype: computation dtype of the convolutions and the head.
     conv_impl: how the first and the depthwise convs are computed (never the parameters): "cpu"
       (im2col and shifted sums, fast on XLA's CPU backend), "xla", or "auto" (by backend).
+    spec_augment: keyword arguments of `spec_augment.spec_augment` (time and frequency masks on
+      the log-mel features, training only, drawn from the "dropout" PRNG stream); None: off.
   """
 
   num_classes: int
@@ -83,6 +86,7 @@ class KwsDSCNN(GatedStages):
   gc: dict | None = None
   dtype: jnp.dtype = jnp.float32
   conv_impl: str = "auto"
+  spec_augment: dict | None = None
 
   def setup(self):
     num_blocks = len(self.block_features)
@@ -106,7 +110,17 @@ class KwsDSCNN(GatedStages):
 
   def stem(self, waves: jax.Array) -> jax.Array:
     """Waveforms float32 `[B, T]` -> the first convolution's output `[B, F, M, C]`."""
-    h = self.mel(waves)[..., None]                     # [B, F, M, 1]
+    return self._first(self.mel(waves))
+
+  def train_stem(self, waves: jax.Array) -> jax.Array:
+    """`stem` with SpecAugment masks on the log-mel features (when `spec_augment` is set)."""
+    feats = self.mel(waves)                            # [B, F, M]
+    if self.spec_augment:
+      feats = spec_augment(feats, self.make_rng("dropout"), **self.spec_augment)
+    return self._first(feats)
+
+  def _first(self, feats: jax.Array) -> jax.Array:
+    h = feats[..., None]                               # [B, F, M, 1]
     return nn.relu(self.first_norm(self.first_conv(h.astype(self.dtype))))
 
   def head_logits(self, h: jax.Array) -> jax.Array:
@@ -134,8 +148,14 @@ def _norm(kind: str, name: str | None = None):
 # Named sizes: (first_features, block_features, block_strides). The first DS block halves time and
 # frequency once more, so the activation a GC layer after it compresses stays small, and the blocks
 # widen after it, so most of the network's compute sits in the back that a closed gate skips.
+# "tiny" to "dscnn_s" share the always-on front (conv 8, DS block 16, the GC layer on its
+# [13, 10, 16] output at 40/20 ms framing) and widen only the back, up to the parameter count of the
+# published DS-CNN-S keyword spotter (Zhang et al. 2017, 38.6k parameters); per-size FLOPs and the
+# saving a perfect gate allows: docs/results/fsdd_kws.md (benchmarks/kws_sizes.py).
 KWS_DSCNN_SIZES = {
     "tiny": (8, (16, 64, 64), ((2, 2), (1, 1), (1, 1))),
+    "medium": (8, (16, 96, 96, 96), ((2, 2),) + ((1, 1),) * 3),
+    "dscnn_s": (8, (16, 128, 128, 128), ((2, 2),) + ((1, 1),) * 3),
     "small": (32, (64, 64, 128, 128), ((2, 2),) + ((1, 1),) * 3),
     "base": (64, (64, 128, 128, 256, 256), ((2, 2),) + ((1, 1),) * 4),
 }
@@ -151,4 +171,5 @@ def build(cfg, num_classes: int) -> KwsDSCNN:
                   head_pooling=cfg.get("head_pooling", "max"),
                   conv_impl=cfg.get("conv_impl", "auto"),
                   gc_after=tuple(cfg.gc_after) if cfg.gated else (), gc=dict(cfg.gc),
-                  dtype=jnp.dtype(cfg.dtype))
+                  dtype=jnp.dtype(cfg.dtype),
+                  spec_augment=dict(cfg.spec_augment) if cfg.get("spec_augment") else None)

@@ -40,6 +40,7 @@ def _config(recordings, tmp_path, **overrides):
   cfg.source_dir = str(recordings)
   cfg.data_dir = str(tmp_path / "tfds")
   cfg.background_dirs = ("",)
+  cfg.negative_sources = {}
   cfg.validation_fraction = 1 / 3
   cfg.update(overrides)
   return cfg

@@ -55,11 +55,12 @@ def test_gated_model_shapes_stages_and_stats(waves):
   stats = state["gate"]["gcs_0"]["stats"][0]
   assert stats.gate.prob.shape == (B,) and stats.compression.zero_fraction.shape == (B,)
   assert np.all((stats.gate.prob > 0) & (stats.gate.prob < 1))
-  # Stage 0: frontend + first conv (stride 2) + DS block 0 (stride 2) -> GC: [B, 16, 10, 16].
+  # Stage 0: frontend (49 frames of 40 ms every 20 ms) + first conv (stride 2) + DS block 0
+  # (stride 2) -> GC: [B, 13, 10, 16].
   stage = jax.jit(lambda p, h, i: model.apply({"params": p}, h, i, method="run_stage"),
                   static_argnums=2)
   z, gate_prob = stage(params, waves, 0)
-  assert z.shape == (B, 16, 10, 16) and gate_prob.shape == (B,)
+  assert z.shape == (B, 13, 10, 16) and gate_prob.shape == (B,)
   assert float(jnp.min(z)) >= 0.0 and float(jnp.mean(z == 0)) > 0.0  # exact zeros from GC
   np.testing.assert_allclose(gate_prob, stats.gate.prob, rtol=1e-6)
   staged, none = stage(params, z, 1)
@@ -110,4 +111,19 @@ def test_frontend_follows_the_data_sample_rate():
   model = models.build(config.model, num_classes=4)
   x = jnp.zeros((1, 16000), jnp.float32)
   z, _ = model.apply(model.init(jax.random.key(0), x), x, 0, method="run_stage")
-  assert z.shape == (1, 16, 10, 16)                # 1 s at 16 kHz: same frames as 1 s at 8 kHz
+  assert z.shape == (1, 13, 10, 16)                # 1 s at 16 kHz: same frames as 1 s at 8 kHz
+
+
+def test_spec_augment_acts_only_in_training_and_follows_the_key(waves):
+  model = _build()
+  params = jax.jit(model.init)(jax.random.key(0), waves)["params"]
+  run = jax.jit(lambda p, x, k: model.apply({"params": p}, x, train=True, mutable=["gate"],
+                                            rngs={"dropout": k})[0])
+  evaluate = model.apply({"params": params}, waves, mutable=["gate"])[0]
+  a, b = run(params, waves, jax.random.key(1)), run(params, waves, jax.random.key(2))
+  np.testing.assert_array_equal(a, run(params, waves, jax.random.key(1)))
+  assert not np.allclose(a, b) and not np.allclose(a, evaluate)
+  off = model.clone(spec_augment=None)
+  np.testing.assert_allclose(
+      off.apply({"params": params}, waves, train=True, mutable=["gate"],
+                rngs={"dropout": jax.random.key(1)})[0], evaluate, rtol=1e-6, atol=1e-6)

@@ -29,6 +29,7 @@ def test_build_maps_words_to_labels():
   config = speech_commands_kws_gc.get_config("runlocal")
   with config.unlocked():
     config.data.background_dirs = ("",)
+    config.data.negative_sources = {}
   labels = {"train": [9, 3, 7, 0, 10, 11], "validation": [9, 1], "test": [3, 11, 10]}
 
   def open_split(split, data_dir):

@@ -15,7 +15,8 @@ import gcnet.cli
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOOLS = {  # tool -> a flag its --help must list
     "train": "--workdir", "predict": "--inputs", "codec": "--n_q", "export": "--batch_size",
-    "sweep_theta": "--target_recall", "codec_report": "--summary", "make_stream": "--recordings"}
+    "sweep_theta": "--target_recall", "codec_report": "--summary", "make_stream": "--recordings",
+    "make_background": "--minutes"}
 
 
 def _run(args, cwd=ROOT):

@@ -86,7 +86,7 @@ def _write_fsdd(directory, rate=8000):
 def _fsdd_config(source_dir, data_dir, **overrides):
   from experiments import audio_common
   cfg = audio_common.kws_data_config("fsdd", positive_classes=(1, 4, 7))
-  cfg.update(dict(source_dir=source_dir, data_dir=data_dir, background_dirs=("",),
+  cfg.update(dict(source_dir=source_dir, data_dir=data_dir, background_dirs=("",), negative_sources={},
                   validation_speakers=(), validation_fraction=1 / 3, **overrides))
   return cfg
 

@@ -139,6 +139,16 @@ class BackgroundSampler:
     colour = self.colours[rng.integers(len(self.colours))]
     return coloured_noise(rng, num_samples, colour) * np.float32(10 ** (level / 20))
 
+  def noise_from_bank(self, rng: np.random.Generator, num_samples: int, bank) -> np.ndarray:
+    """As `noise`, with coloured noise cropped from `bank` (an `augment.NoiseBank`): training."""
+    kinds = [k for k in self.kind_probs() if k != "silence"] or ["noise"]
+    probs = np.array([self.kind_probs().get(k, 1.0) for k in kinds])
+    kind = kinds[rng.choice(len(kinds), p=probs / probs.sum())]
+    level = rng.uniform(*self.noise_level_db)
+    if kind == "real":
+      return set_level_db(self._real_crop(rng, num_samples), level)
+    return bank.crop(rng, num_samples) * np.float32(10 ** (level / 20))
+
   def window(self, rng: np.random.Generator, num_samples: int) -> tuple[np.ndarray, str]:
     """One background window float32 `[T]` and its kind."""
     probs = self.kind_probs()

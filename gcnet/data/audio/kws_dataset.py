@@ -17,6 +17,7 @@ import numpy as np
 from gcnet.audio import audio_io
 from gcnet.data.audio import windows as aw
 from gcnet.data.audio import background as bg
+from gcnet.data.audio import negatives
 from gcnet.data import labels as labels_lib
 from gcnet.data import splits as splits_lib
 
@@ -41,15 +42,33 @@ def augment_from_config(data_config) -> aw.Augment | None:
   if not a.enabled:
     return None
   return aw.Augment(shift=a.shift, gain_db=tuple(a.gain_db), noise_prob=a.noise_prob,
-                    snr_db=tuple(a.snr_db))
+                    snr_db=tuple(a.snr_db), speeds=tuple(a.get("speeds", ())),
+                    semitones=tuple(a.get("semitones", ())),
+                    perturb_prob=a.get("perturb_prob", 0.0),
+                    reverb_prob=a.get("reverb_prob", 0.0), num_rirs=a.get("num_rirs", 32))
 
 
 def real_background_from_config(data_config) -> dict[str, list[np.ndarray]]:
-  """Real background clips per split from `config.data.background_dirs` (may be empty)."""
+  """Real background clips per split (may be empty).
+
+  `config.data.background_dirs`: files assigned to the three splits by name hash. Then
+  `config.data.negative_sources` (`{"train": names, "eval": names}`, see `negatives`): every file of
+  the training sources goes to train; the evaluation sources' files alternate between validation
+  and test (in each source's sorted order), so no evaluation sound is ever trained on.
+  """
   dirs = [d for d in data_config.background_dirs if d]
-  if not dirs:
-    return {s: [] for s in bg.SPLITS}
-  return bg.load_real_background(dirs, data_config.sample_rate, skip_corrupt=True)
+  out = (bg.load_real_background(dirs, data_config.sample_rate, skip_corrupt=True) if dirs
+         else {s: [] for s in bg.SPLITS})
+  sources = data_config.get("negative_sources")
+  if sources:
+    cache = data_config.get("negatives_cache_dir", "")
+    rate = data_config.sample_rate
+    for waves in negatives.load_sources(tuple(sources.get("train", ())), rate, cache).values():
+      out["train"].extend(waves)
+    for waves in negatives.load_sources(tuple(sources.get("eval", ())), rate, cache).values():
+      for i, wave in enumerate(waves):
+        out["test" if i % 2 == 0 else "validation"].append(wave)
+  return out
 
 
 class KwsDataset:
@@ -100,7 +119,7 @@ class KwsDataset:
           background_count(len(source_labels), data_config.background_fraction),
           sampler_from_config(data_config, real_background.get(split, ())), window_len, split,
           seed=data_config.split_seed, background_source=len(word_names),
-          augment=augment if split == "train" else None)
+          augment=augment if split == "train" else None, sample_rate=self.sample_rate)
 
   @property
   def num_positive(self) -> int:

@@ -14,6 +14,7 @@ from typing import Callable
 
 import numpy as np
 
+from gcnet.data.audio import augment as augment_lib
 from gcnet.data.audio import background as bg
 
 SPLIT_IDS = {"train": 0, "validation": 1, "test": 2}
@@ -80,12 +81,22 @@ class Augment:
     gain_db: uniform range of a gain applied to the clip.
     noise_prob: probability of mixing background noise (or a real sound) under the clip.
     snr_db: uniform range of the clip-to-noise ratio of that mix.
+    speeds: speed-perturbation factors (`augment.speed_perturb`); () for none.
+    semitones: pitch shifts (`augment.pitch_shift`); () for none.
+    perturb_prob: probability of replacing the clip by one of its speed or pitch variants.
+    reverb_prob: probability of convolving the window with a simulated room impulse response.
+    num_rirs: size of the bank of simulated rooms (`augment.RirBank`).
   """
 
   shift: bool = True
   gain_db: tuple[float, float] = (-6.0, 6.0)
   noise_prob: float = 0.5
   snr_db: tuple[float, float] = (0.0, 20.0)
+  speeds: tuple[float, ...] = ()
+  semitones: tuple[float, ...] = ()
+  perturb_prob: float = 0.0
+  reverb_prob: float = 0.0
+  num_rirs: int = 32
 
 
 class KwsWindows:
@@ -105,12 +116,14 @@ class KwsWindows:
     split: "train", "validation" or "test" (keys the deterministic evaluation randomness).
     seed: seed of the evaluation randomness (beds, background windows).
     augment: training augmentation (None: `augmented` returns the evaluation example).
+    sample_rate: of the clips, Hz (speed, pitch and reverberation need it).
   """
 
   def __init__(self, get_clip: Callable[[int], np.ndarray], source_labels: np.ndarray,
                label_table: np.ndarray, num_background: int,
                sampler: bg.BackgroundSampler, window_len: int, split: str, seed: int = 0,
-               background_source: int = 10, augment: Augment | None = None):
+               background_source: int = 10, augment: Augment | None = None,
+               sample_rate: int = 8000):
     self._get_clip = get_clip
     self.num_clips = int(len(source_labels))
     self.num_background = int(num_background)
@@ -123,6 +136,11 @@ class KwsWindows:
     self.split = split
     self.seed = int(seed)
     self.augment = augment
+    self.sample_rate = int(sample_rate)
+    self._perturbed = None
+    if augment is not None and (augment.speeds or augment.semitones):
+      self._perturbed = augment_lib.PerturbedClips(get_clip, sample_rate, augment.speeds,
+                                                   augment.semitones)
 
   def __len__(self) -> int:
     return self.num_clips + self.num_background
@@ -148,21 +166,39 @@ class KwsWindows:
     return [self.augmented(i, e, seed) for i, e in zip(indices, epochs)]
 
   def augmented(self, index: int, epoch: int, seed: int) -> dict[str, np.ndarray]:
-    """The training example `index` of `epoch`: a pure function of `(seed, epoch, index)`."""
+    """The training example `index` of `epoch`: a pure function of `(seed, epoch, index)`.
+
+    A keyword or word clip gets, in order: a speed or pitch variant (`perturb_prob`), a gain, a
+    random shift, reverberation (`reverb_prob`), background mixed at an SNR (`noise_prob`), the
+    bed; background windows are drawn afresh. The noise and the bed are crops of a `NoiseBank`.
+    """
     index = self._check(index)
     if self.augment is None:
       return self[index]
     aug, rng = self.augment, example_rng(seed, epoch, index)
     if index >= self.num_clips:
       return self._example(index, self.sampler.window(rng, self.window_len)[0])
-    clip = self._get_clip(index) * np.float32(10.0 ** (rng.uniform(*aug.gain_db) / 20.0))
+    bank = augment_lib.shared_bank("noise", self.sample_rate)
+    variant = 0
+    if self._perturbed is not None and rng.uniform() < aug.perturb_prob:
+      variant = 1 + int(rng.integers(self._perturbed.num_variants - 1))
+    clip = (self._perturbed(index, variant) if self._perturbed is not None
+            else self._get_clip(index))
+    clip = clip * np.float32(10.0 ** (rng.uniform(*aug.gain_db) / 20.0))
     offset = (random_offset(rng, clip.shape[0], self.window_len) if aug.shift
               else centre_offset(clip.shape[0], self.window_len))
     window = place(clip, self.window_len, offset)
+    if aug.reverb_prob > 0 and rng.uniform() < aug.reverb_prob:
+      rirs = augment_lib.shared_bank("rir", aug.num_rirs, self.sample_rate)
+      window = rirs.apply(window, int(rng.integers(len(rirs))))
     if rng.uniform() < aug.noise_prob:
-      window = mix_at_snr(window, self.sampler.noise(rng, self.window_len),
-                          rng.uniform(*aug.snr_db), reference=clip)
-    window += self.sampler.bed(rng, self.window_len)
+      start = max(0, offset)
+      speech = window[start:start + min(clip.shape[0], self.window_len)]   # the clip's span
+      window = mix_at_snr(window, self.sampler.noise_from_bank(rng, self.window_len, bank),
+                          rng.uniform(*aug.snr_db), reference=speech)
+    if self.sampler.bed_noise_db > -120:
+      window += bank.crop(rng, self.window_len, "white") * np.float32(
+          10 ** (self.sampler.bed_noise_db / 20))
     return self._example(index, np.clip(window, -1.0, 1.0))
 
   def _check(self, index) -> int:

@@ -24,7 +24,8 @@ def _open_output(output: str):
 
 def predict(*, workdir: str, inputs: str, output: str, theta: float | None = None,
             stream: bool = False, hop_seconds: float | None = None, long_clip: str = "max_gate",
-            truth: str | None = None, batch_size: int = 64) -> dict:
+            truth: str | None = None, batch_size: int = 64, min_windows: int = 1,
+            min_score: float = 0.0) -> dict:
   """Runs the model of `workdir` on `inputs` and writes JSON lines to `output`.
 
   Returns:
@@ -45,17 +46,39 @@ def predict(*, workdir: str, inputs: str, output: str, theta: float | None = Non
     with open(truth) as f:
       truth_data = json.load(f)
   hop = hop_seconds or DEFAULT_HOP["stream" if stream else "file"]
+  streams = []
   with _open_output(output) as out:
     for path in paths:
       if stream:
         wave, _ = audio_io.read_audio(path, spotter.sample_rate)
-        record = {"path": path, **stream_lib.stream_file(spotter, wave, hop)}
+        record = {"path": path, **stream_lib.stream_file(spotter, wave, hop, min_windows,
+                                                         min_score)}
         if truth_data is not None:
           record["truth_eval"] = stream_truth.score_detections(record["detections"], truth_data)
+        streams.append(stream_summary(record))
       else:
         record = predict_files.predict_file(spotter, path, long_clip, hop)
       out.write(json.dumps(record) + "\n")
       out.flush()
-  return {"files": len(paths), "theta": [float(t) for t in spotter.thetas],
-          "theta_source": spotter.theta_source, "step": spotter.run.step,
-          "windows_per_stage": list(spotter.runner.samples)}
+  summary = {"files": len(paths), "theta": [float(t) for t in spotter.thetas],
+             "theta_source": spotter.theta_source, "step": spotter.run.step,
+             "windows_per_stage": list(spotter.runner.samples)}
+  if stream:
+    summary["streams"] = streams
+  return summary
+
+
+_SUMMARY_KEYS = ("keywords", "hits", "recall", "latency_s", "false_alarms",
+                 "false_alarms_per_hour", "per_source")
+
+
+def stream_summary(record: dict) -> dict:
+  """The always-on metrics of one streamed file: gate stop fraction, compute saving and (with a
+  truth) keyword recall, detection latency and false alarms per hour (overall and per source)."""
+  out = {"path": record["path"], "duration_s": record["duration_s"],
+         "stopped_fraction": record["stopped_fraction"], "compute_saving": record["compute_saving"],
+         "detections": len(record["detections"])}
+  truth = record.get("truth_eval")
+  if truth is not None:
+    out.update({k: truth[k] for k in _SUMMARY_KEYS if k in truth})
+  return out

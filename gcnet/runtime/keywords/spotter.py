@@ -42,6 +42,15 @@ class KeywordSpotter:
   def background(self) -> int:
     return len(self.class_names) - 1
 
+  def costs(self) -> dict:
+    """Per-window FLOPs of each part (`gcnet.eval.compute.stage_costs`), computed once."""
+    if not hasattr(self, "_costs"):
+      import jax  # pylint: disable=g-import-not-at-top
+      from gcnet.eval import compute  # pylint: disable=g-import-not-at-top
+      example = jax.ShapeDtypeStruct((1, self.window_len), np.float32)
+      self._costs = compute.stage_costs(self.run.model, self.run.params, example)
+    return self._costs
+
 
 def load_spotter(workdir, theta: float | None = None, batch_size: int = 64,
                  tool: str = "gcnet.cli.predict") -> KeywordSpotter:

@@ -37,6 +37,7 @@ def tiny_kws_config(source_dir: str, data_dir: str, num_steps: int = 8):
     config.data.source_dir = source_dir
     config.data.data_dir = data_dir
     config.data.background_dirs = ("",)
+    config.data.negative_sources = {}
     config.data.validation_fraction = 0.25
     config.train.num_steps = num_steps
     config.checkpoint.every_steps = num_steps
