@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from benchmarks.torch_reference import warmup_cosine
+from benchmarks.torch_reference import optimizer_step
 from gcnet.audio.mel import mel_filterbank
 
 
@@ -258,18 +258,7 @@ class CodecTrainer:
 
   def step(self, wave):
     """`wave [B, T]` float32 -> the loss (a tensor, not synced)."""
-    lr = warmup_cosine(self.step_count, self.cfg.learning_rate, max(self.cfg.warmup_steps, 1),
-                       max(self.cfg.num_steps, self.cfg.warmup_steps + 1))
-    for group in self.opt.param_groups:
-      group["lr"] = lr
-    loss = self.loss(wave)
-    self.opt.zero_grad(set_to_none=True)
-    loss.backward()
-    if self.cfg.grad_clip_norm:
-      nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip_norm)
-    self.opt.step()
-    self.step_count += 1
-    return loss.detach()
+    return optimizer_step(self, lambda: self.loss(wave))
 
 
 def from_model_config(model) -> HeavyCodec:

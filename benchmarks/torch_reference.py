@@ -237,18 +237,27 @@ class Trainer:
 
   def step(self, images, labels):
     """images uint8 `[B, 1, H, W]`, labels int64 `[B]` -> (loss, accuracy) tensors (not synced)."""
-    lr = warmup_cosine(self.step_count, self.cfg.learning_rate, max(self.cfg.warmup_steps, 1),
-                       max(self.cfg.num_steps, self.cfg.warmup_steps + 1))
-    for group in self.opt.param_groups:
-      group["lr"] = lr
-    loss, accuracy = self.loss(images, labels)
-    self.opt.zero_grad(set_to_none=True)
-    loss.backward()
-    if self.cfg.grad_clip_norm:
-      nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip_norm)
-    self.opt.step()
-    self.step_count += 1
-    return loss.detach(), accuracy
+    return optimizer_step(self, lambda: self.loss(images, labels))
+
+
+def optimizer_step(trainer, loss_fn):
+  """One update of `trainer` (`.model`, `.opt`, `.cfg`, `.step_count`): warmup-cosine lr, the loss
+  `loss_fn() -> loss or (loss, *extras)`, backward, global-norm clipping, AdamW step. Returns the
+  detached loss (and the extras)."""
+  cfg = trainer.cfg
+  lr = warmup_cosine(trainer.step_count, cfg.learning_rate, max(cfg.warmup_steps, 1),
+                     max(cfg.num_steps, cfg.warmup_steps + 1))
+  for group in trainer.opt.param_groups:
+    group["lr"] = lr
+  out = loss_fn()
+  loss = out[0] if isinstance(out, tuple) else out
+  trainer.opt.zero_grad(set_to_none=True)
+  loss.backward()
+  if cfg.grad_clip_norm:
+    nn.utils.clip_grad_norm_(trainer.model.parameters(), cfg.grad_clip_norm)
+  trainer.opt.step()
+  trainer.step_count += 1
+  return (loss.detach(), *out[1:]) if isinstance(out, tuple) else loss.detach()
 
 
 def to_torch(batch: dict) -> tuple:

@@ -128,26 +128,20 @@ class BackgroundSampler:
       return np.zeros(num_samples, np.float32)
     return coloured_noise(rng, num_samples, "white") * np.float32(10 ** (self.bed_noise_db / 20))
 
-  def noise(self, rng: np.random.Generator, num_samples: int) -> np.ndarray:
-    """Noise or a real crop (no silence, no bed): for background windows and for augmentation."""
+  def noise(self, rng: np.random.Generator, num_samples: int, bank=None) -> np.ndarray:
+    """Noise or a real crop (no silence, no bed): for background windows and for augmentation.
+    With `bank` (an `augment.NoiseBank`, training), coloured noise is cropped from it instead of
+    generated."""
     kinds = [k for k in self.kind_probs() if k != "silence"] or ["noise"]
     probs = np.array([self.kind_probs().get(k, 1.0) for k in kinds])
     kind = kinds[rng.choice(len(kinds), p=probs / probs.sum())]
     level = rng.uniform(*self.noise_level_db)
     if kind == "real":
       return set_level_db(self._real_crop(rng, num_samples), level)
+    if bank is not None:
+      return bank.crop(rng, num_samples) * np.float32(10 ** (level / 20))
     colour = self.colours[rng.integers(len(self.colours))]
     return coloured_noise(rng, num_samples, colour) * np.float32(10 ** (level / 20))
-
-  def noise_from_bank(self, rng: np.random.Generator, num_samples: int, bank) -> np.ndarray:
-    """As `noise`, with coloured noise cropped from `bank` (an `augment.NoiseBank`): training."""
-    kinds = [k for k in self.kind_probs() if k != "silence"] or ["noise"]
-    probs = np.array([self.kind_probs().get(k, 1.0) for k in kinds])
-    kind = kinds[rng.choice(len(kinds), p=probs / probs.sum())]
-    level = rng.uniform(*self.noise_level_db)
-    if kind == "real":
-      return set_level_db(self._real_crop(rng, num_samples), level)
-    return bank.crop(rng, num_samples) * np.float32(10 ** (level / 20))
 
   def window(self, rng: np.random.Generator, num_samples: int) -> tuple[np.ndarray, str]:
     """One background window float32 `[T]` and its kind."""

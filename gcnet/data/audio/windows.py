@@ -194,7 +194,7 @@ class KwsWindows:
     if rng.uniform() < aug.noise_prob:
       start = max(0, offset)
       speech = window[start:start + min(clip.shape[0], self.window_len)]   # the clip's span
-      window = mix_at_snr(window, self.sampler.noise_from_bank(rng, self.window_len, bank),
+      window = mix_at_snr(window, self.sampler.noise(rng, self.window_len, bank),
                           rng.uniform(*aug.snr_db), reference=speech)
     if self.sampler.bed_noise_db > -120:
       window += bank.crop(rng, self.window_len, "white") * np.float32(
