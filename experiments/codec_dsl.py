@@ -57,7 +57,21 @@ def codec_data_config(sample_rate: int = 8000) -> mlc.ConfigDict:
   return data
 
 
-def codec_model_config(pathway: str, size: str = "small") -> mlc.ConfigDict:
+def speech_data_config(sample_rate: int = 8000) -> mlc.ConfigDict:
+  """The speech corpus (six Asterisk prompt speakers in four languages + FSDD) as streams, whole
+  speakers held out (gcnet/data/audio/speech_streams.py); pauses and levels as `codec_data_config`."""
+  data = codec_data_config(sample_rate)
+  data.name = "speech_streams"
+  data.data_dir = ""                      # prepared TFDS data; "" -> $TFDS_DATA_DIR or ~/...
+  data.asterisk_root = ""                 # "" -> /usr/share/asterisk/sounds
+  data.train_speakers = ()                # () -> every speaker not held out
+  data.test_speakers = ("ru_ivrvoice", "fsdd_theo")
+  data.validation_speakers = ("fr_armelle", "fsdd_nicolas")
+  return data
+
+
+def codec_model_config(pathway: str, size: str = "small", decoder: str = "frame"
+                       ) -> mlc.ConfigDict:
   model = mlc.ConfigDict()
   model.name = "soundstream_dsl"
   model.size = size
@@ -73,14 +87,18 @@ def codec_model_config(pathway: str, size: str = "small") -> mlc.ConfigDict:
   # How the decoders' transposed convs are computed, never the parameters: "auto" (a polyphase
   # matmul on the CPU backend, XLA's own elsewhere), "cpu" or "xla".
   model.conv_impl = "auto"
+  # "frame": Vocos-style decoders at the frame rate with an inverse-STFT head (heavy 192 x 8 blocks,
+  # light 32 x 2); "transposed": SoundStream's transposed-conv decoders (gcnet/models/codec).
+  model.decoder_kind = decoder
   return model
 
 
 def codec_loss_config(pathway: str, budget: float, predict: bool = False,
-                      stage2: bool = False) -> mlc.ConfigDict:
+                      stage2: bool = False, dac_mel: bool = True) -> mlc.ConfigDict:
   loss = mlc.ConfigDict()
   loss.task = "codec"
-  terms = {"mel": 1.0, "waveform_l1": 1.0}
+  # DAC's recipe: the L1 log-mel loss weighted 15 (no waveform term); or SoundStream's mel + L1.
+  terms = {"log_mel": 15.0} if dac_mel else {"mel": 1.0, "waveform_l1": 1.0}
   if not stage2:  # Frozen codebooks: the commitment loss is a constant.
     terms["commitment"] = 0.25
   if pathway == "dsl" and predict:
@@ -104,7 +122,8 @@ def codec_eval_config() -> mlc.ConfigDict:
   ev.every_steps = 0                      # codec runs evaluate at the end (gcnet/eval/codec_report)
   ev.batch_size = 32
   ev.split = "test"                       # speaker-held-out
-  ev.max_seconds = 0.0                    # 0: the whole split
+  ev.max_seconds = 0.0                    # report: seconds of the split (0: the whole split)
+  ev.validation_seconds = 0.0             # periodic validation: seconds of it (0: all)
   ev.pesq = True
   ev.n_q = 0                              # quantizers at evaluation (0: all)
   ev.timing_seconds = 20.0                # audio decoded for the decode-time comparison
@@ -118,9 +137,11 @@ def parse_arg(arg: str) -> dict:
   """`"dsl_budget0.1,predict,stage2"` -> `{"pathway": "dsl", "budget": 0.1, "predict": True,
   "stage2": True, "runlocal": False}`."""
   parts = {"pathway": "dsl", "budget": DEFAULT_BUDGET, "predict": False, "stage2": False,
-           "runlocal": False}
+           "runlocal": False, "fsdd": False, "transposed": False, "soundstream_loss": False,
+           "adversarial": False}
   for part in filter(None, (p.strip() for p in arg.split(","))):
-    if part in ("runlocal", "predict", "stage2"):
+    if part in ("runlocal", "predict", "stage2", "fsdd", "transposed", "soundstream_loss",
+                "adversarial"):
       parts[part] = True
     elif part in ("dsl", "heavy", "light"):
       parts["pathway"] = part
@@ -128,7 +149,8 @@ def parse_arg(arg: str) -> dict:
       parts["pathway"], parts["budget"] = "dsl", float(part[len("dsl_budget"):])
     else:
       raise ValueError(f"Unknown codec_dsl config argument {part!r}; use dsl, dsl_budget<rho>, "
-                       "heavy, light, predict, stage2, runlocal (comma-separated).")
+                       "heavy, light, predict, stage2, fsdd, transposed, soundstream_loss, "
+                       "adversarial, runlocal (comma-separated).")
   if parts["predict"] and (parts["pathway"] != "dsl" or not parts["stage2"]):
     raise ValueError("'predict' (the error-predicting switch) needs a DSL codec on a frozen heavy "
                      "decoder: use dsl[_budget<rho>],predict,stage2.")
@@ -138,15 +160,28 @@ def parse_arg(arg: str) -> dict:
   return parts
 
 
-def build_config(arg: str, experiment: str, data: mlc.ConfigDict, size: str) -> mlc.ConfigDict:
+def build_config(arg: str, experiment: str, data: mlc.ConfigDict | None, size: str
+                 ) -> mlc.ConfigDict:
+  """The config of `arg` (`parse_arg`); `data` None: the speech corpus, or FSDD with `fsdd`."""
   parts = parse_arg(arg)
   pathway, runlocal = parts["pathway"], parts["runlocal"]
   config = common.base_config()
   config.experiment = experiment
   config.variant = arg or "dsl"
+  if data is None:
+    data = codec_data_config() if parts["fsdd"] else speech_data_config()
   config.data = data
-  config.model = codec_model_config(pathway, size)
-  config.loss = codec_loss_config(pathway, parts["budget"], parts["predict"], parts["stage2"])
+  config.model = codec_model_config(pathway, size,
+                                    "transposed" if parts["transposed"] else "frame")
+  config.loss = codec_loss_config(pathway, parts["budget"], parts["predict"], parts["stage2"],
+                                  dac_mel=not parts["soundstream_loss"])
+  if parts["adversarial"]:
+    # The STFT discriminator exists from step 0 but its terms start at weight 0: a reconstruction-
+    # only warm-up (`--stop_after`), then the same workdir resumed with DAC's weights
+    # (--config.loss.terms.adv_generator=1 --config.loss.terms.feature_matching=2
+    # --config.loss.terms.adv_discriminator=1; scripts/codec_runs.sh).
+    config.model.adversarial = True
+    config.loss.terms.update(adv_generator=0.0, feature_matching=0.0, adv_discriminator=0.0)
   config.eval = codec_eval_config()
   # Two-stage training (gcnet/models/codec/warm_start.py): a trained heavy-only run to start from and
   # the parts of it kept fixed ("encoder", "quantizer", "heavy").
@@ -154,16 +189,22 @@ def build_config(arg: str, experiment: str, data: mlc.ConfigDict, size: str) -> 
   # Measured on 2 CPU cores (docs/results/codec_dsl.md): batch 8 of 0.5 s crops runs about 3 steps/s;
   # at 400 steps lr 3e-3 and 1e-3 gave the same training loss (1.16 / 1.17), but at 3e-3 a
   # 12k-step run diverged at step 800 (loss 1.49 -> 36).
-  config.train.num_steps = 12000
+  # Stage 1 in one session's time (about 65 minutes at the measured 1.3-1.7 steps/s); later
+  # sessions continue it from the committed weights (config.warm_start.workdir).
+  config.train.num_steps = 6000
   config.train.batch_size = 8
   config.train.learning_rate = 1e-3
   config.train.warmup_steps = 500
   config.train.weight_decay = 0.0
   config.train.log_every_steps = 100
-  config.checkpoint.every_steps = 1000
+  config.checkpoint.every_steps = 500
+  config.checkpoint.max_to_keep = 20      # the best-so-far by validation PESQ is exported
+  # Validation quality while training: 60 s of each held-out speaker, speech PESQ and STOI.
+  config.eval.every_steps = 500
+  config.eval.validation_seconds = 120.0
   if parts["stage2"]:
-    # Stage 2 trains only the light decoder (11k params) and the switch: a shorter budget.
-    config.train.num_steps = 1500
+    # Stage 2 trains only the light decoder and the switch: a shorter budget.
+    config.train.num_steps = 1000
     config.train.warmup_steps = 100
     config.model.switch_hidden = 32
     config.model.switch_training = "predict" if parts["predict"] else "mixed"
@@ -176,6 +217,7 @@ def build_config(arg: str, experiment: str, data: mlc.ConfigDict, size: str) -> 
     config.data.eval_crop_seconds = 0.5
     config.eval.batch_size = 8
     config.eval.max_seconds = 4.0
+    config.eval.validation_seconds = 4.0
     config.eval.timing_seconds = 1.0
     config.eval.timing_repeats = 1
     config.eval.every_steps = 0
@@ -183,7 +225,7 @@ def build_config(arg: str, experiment: str, data: mlc.ConfigDict, size: str) -> 
 
 
 def get_config(arg: str = "") -> mlc.ConfigDict:
-  return common.lock(build_config(arg, "codec_dsl", codec_data_config(), "small"))
+  return common.lock(build_config(arg, "codec_dsl", None, "small"))
 
 
 def get_sweep(hyper):

@@ -10,6 +10,7 @@ DATASETS = {
     "fsdd": "gcnet.data.audio.fsdd:fsdd",
     "speech_commands": "gcnet.data.audio.speech_commands:build",
     "fsdd_streams": "gcnet.data.audio.codec_streams:fsdd_streams",
+    "speech_streams": "gcnet.data.audio.speech_streams:speech_streams",
     "wav_dir": "gcnet.data.audio.wav_dir:wav_dir",
 }
 

@@ -21,6 +21,7 @@ import numpy as np
 from gcnet import data as data_lib
 from gcnet.audio import quality
 from gcnet.eval import codec_report
+from gcnet.eval import stream_quality
 from gcnet.models.codec import losses as codec_losses
 from gcnet.models.codec import warm_start
 from gcnet.nn.gated_compression import GATE_COLLECTION
@@ -97,7 +98,8 @@ class CodecTask(ModelTask):
 
   @functools.cached_property
   def _scores(self):
-    """Jitted `(variables, wave [B, T]) -> (si_sdr [B], mel_distance [B], heavy [B, S] | None)`."""
+    """Jitted `(variables, wave [B, T]) -> (si_sdr [B], mel_distance [B], heavy [B, S] | None,
+    recon [B, T])`."""
     model = self.model
 
     @jax.jit
@@ -105,26 +107,43 @@ class CodecTask(ModelTask):
       out = model.apply(variables, wave)
       recon = out["recon"]
       return (quality.si_sdr(wave, recon), quality.mel_distance(wave, recon, model.sample_rate),
-              out.get("route"))
+              out.get("route"), recon)
 
     return scores
 
   def evaluate(self, params, model_state) -> dict[str, float]:
-    """`si_sdr` (dB), `mel_distance` and `light_fraction` of the hard-routed codec on validation."""
-    ev, model = self.config.eval, self.model
+    """On the validation split, hard-routed: `si_sdr` (dB), `mel_distance` (crop means) and
+    `light_fraction`; with `config.eval.pesq`, speech-active `speech_pesq` / `speech_stoi` of the
+    crops joined in order (`gcnet.eval.stream_quality`). A split held out as several speakers
+    (`dataset.parts`) is scored per part (`<metric>/<speaker>`, at most `validation_seconds / parts`
+    seconds each) and the plain keys are the means over the parts."""
+    ev = self.config.eval
     variables = jax.tree.map(np.asarray, {"params": params, **{
         k: v for k, v in model_state.items() if k not in _SOWN}})
-    batches = data_lib.eval_batches(self.dataset, "validation", batch_size=ev.batch_size)
-    max_s = float(ev.get("max_seconds", 0.0))
+    parts = getattr(self.dataset, "parts", lambda split: [])("validation") or ["validation"]
+    max_s = float(ev.get("validation_seconds", ev.get("max_seconds", 0.0))) / len(parts)
+    scored = {part: self._evaluate_part(variables, part, max_s) for part in parts}
+    out = {k: float(np.mean([m[k] for m in scored.values()])) for k in scored[parts[0]]}
+    if len(parts) > 1:
+      out.update({f"{k}/{part.split('/', 1)[1]}": v for part, m in scored.items()
+                  for k, v in m.items()})
+    return out
+
+  def _evaluate_part(self, variables, split: str, max_s: float) -> dict[str, float]:
+    ev, model = self.config.eval, self.model
+    batches = data_lib.eval_batches(self.dataset, split, batch_size=ev.batch_size)
     if max_s > 0:
       per_batch = ev.batch_size * self.dataset.eval_crop_samples / model.sample_rate
       batches = itertools.islice(batches, max(1, math.ceil(max_s / per_batch)))
-    si_sdr, mel, heavy = [], [], []
+    si_sdr, mel, heavy, targets, recons = [], [], [], [], []
     for batch in batches:
       keep = np.asarray(batch["mask"], bool)
-      s, m, route = self._scores(variables, np.asarray(batch["inputs"], np.float32))
+      wave = np.asarray(batch["inputs"], np.float32)
+      s, m, route, recon = self._scores(variables, wave)
       si_sdr.append(np.asarray(s)[keep])
       mel.append(np.asarray(m)[keep])
+      targets.append(wave[keep].reshape(-1))
+      recons.append(np.asarray(recon)[keep].reshape(-1))
       if route is not None:
         heavy.append(np.asarray(route)[keep])
     out = {"si_sdr": float(np.mean(np.concatenate(si_sdr))),
@@ -133,6 +152,10 @@ class CodecTask(ModelTask):
       out["light_fraction"] = float(1.0 - np.mean(np.concatenate(heavy)))
     else:
       out["light_fraction"] = 1.0 if model.pathway == "light" else 0.0
+    if ev.get("pesq", False):
+      speech = stream_quality.stream_quality(np.concatenate(targets), np.concatenate(recons),
+                                             model.sample_rate)["speech"]
+      out["speech_pesq"], out["speech_stoi"] = speech["pesq"], speech["stoi"]
     return out
 
   def report(self, workdir, params, model_state, step: int) -> dict:

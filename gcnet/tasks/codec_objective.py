@@ -3,6 +3,8 @@ and its training metrics. Every term is unweighted; `config.loss.terms` weights 
 
 - "mel": multi-scale mel loss (`codec.losses.multiscale_mel_loss`, scales `config.loss.mel_scales`,
   log weight `config.loss.mel_log_weight`);
+- "log_mel": DAC's multi-scale mel loss, L1 of log10 mel magnitudes (`codec.losses.log_mel_l1_loss`,
+  scales `config.loss.mel_scales`);
 - "waveform_l1": mean |x - x'|;
 - "commitment": the RVQ commitment loss;
 - "routing_entropy", "routing_budget": the DSL terms (`gcnet.tasks.layer_terms`; budget
@@ -27,7 +29,7 @@ from gcnet.nn import dynamic_switch_losses as dsl_losses
 from gcnet.nn.stats import find_stats, require_stats
 from gcnet.tasks import layer_terms
 
-RECONSTRUCTION_TERMS = ("mel", "waveform_l1", "commitment")
+RECONSTRUCTION_TERMS = ("mel", "log_mel", "waveform_l1", "commitment")
 ADVERSARIAL_TERMS = ("adv_generator", "feature_matching", "adv_discriminator")
 PREDICTION_TERMS = ("routing_prediction",)
 TERMS = RECONSTRUCTION_TERMS + layer_terms.ROUTING_TERMS + PREDICTION_TERMS + ADVERSARIAL_TERMS
@@ -76,6 +78,9 @@ def terms(names: Sequence[str], out: dict, collections: dict, target: jax.Array,
       values[name] = codec_losses.multiscale_mel_loss(
           target, recon, sample_rate, tuple(loss_config.mel_scales),
           log_weight=loss_config.mel_log_weight)
+    elif name == "log_mel":
+      values[name] = codec_losses.log_mel_l1_loss(target, recon, sample_rate,
+                                                  tuple(loss_config.mel_scales))
     elif name == "waveform_l1":
       values[name] = codec_losses.waveform_l1(target, recon)
     elif name == "commitment":

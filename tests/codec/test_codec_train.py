@@ -27,7 +27,7 @@ def trained_run(tmp_path_factory):
   from experiments import codec_dsl  # pylint: disable=g-import-not-at-top
   root = tmp_path_factory.mktemp("codec_run")
   write_fsdd_like(str(root / "fsdd"))
-  config = codec_dsl.get_config("dsl_budget0.3,runlocal")
+  config = codec_dsl.get_config("dsl_budget0.3,fsdd,soundstream_loss,runlocal")
   config.data.source_dir = str(root / "fsdd")
   config.data.test_speakers = ("carol",)
   config.data.validation_speakers = ("dave",)
@@ -87,7 +87,8 @@ def test_codec_run_logs_periodic_validation_metrics(trained_run):
   assert [l["step"] for l in validation] == [2], lines
   row = validation[0]
   assert sorted(k for k in row if k.startswith("validation/")) == [
-      "validation/light_fraction", "validation/mel_distance", "validation/si_sdr"]
+      "validation/light_fraction", "validation/mel_distance", "validation/si_sdr",
+      "validation/speech_pesq", "validation/speech_stoi"]
   assert 0.0 <= row["validation/light_fraction"] <= 1.0
   assert row["validation/mel_distance"] > 0 and np.isfinite(row["validation/si_sdr"])
 

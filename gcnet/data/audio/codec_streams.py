@@ -118,17 +118,24 @@ class AudioCropDataset:
                        f"eval_crop_seconds={eval_crop_seconds}.")
     self.input_shape = (self.crop_samples,)
     self.streams = {k: np.asarray(v, np.float32) for k, v in streams.items()}
-    for split in SPLITS:
+    for split in self.streams:
       n = self.streams[split].shape[0]
       need = self.crop_samples if split == "train" else self.eval_crop_samples
       if n < need:
         raise ValueError(f"Split {split!r} of dataset {name!r} holds {n / sample_rate:.2f} s of "
                          f"audio, less than one crop ({need / sample_rate:.2f} s).")
 
+  def parts(self, split: str) -> list[str]:
+    """The named parts of an evaluation split (`"test/<speaker>"`, each its own stream), in order;
+    [] when the split is one stream."""
+    return [k for k in self.streams if k.startswith(split + "/")]
+
   def source(self, split: str) -> CropSource:
-    """Training crops (half-overlapping, jittered) or evaluation crops (tiling, no jitter)."""
-    if split not in SPLITS:
-      raise ValueError(f"Unknown split {split!r} of dataset {self.name!r}; splits: {SPLITS}.")
+    """Training crops (half-overlapping, jittered) or evaluation crops (tiling, no jitter) of a
+    split or of one of its `parts`."""
+    if split not in self.streams:
+      raise ValueError(f"Unknown split {split!r} of dataset {self.name!r}; splits: "
+                       f"{sorted(self.streams)}.")
     if split == "train":
       return CropSource(self.streams[split], self.crop_samples, max(1, self.crop_samples // 2),
                         jitter=True, level_db=self.train_level_db,
@@ -201,21 +208,32 @@ def fsdd_streams(data_config) -> AudioCropDataset:
   source_dir = data_config.source_dir or fsdd.default_source_dir()
   clips = fsdd_speaker_clips(source_dir, rate, data_config.test_speakers,
                              data_config.validation_speakers, data_config.skip_corrupt)
-  dirs = [d for d in data_config.background_dirs if d and os.path.isdir(d)]
-  real = background.load_real_background(dirs, rate) if dirs else {}
-  streams = {}
-  for split in SPLITS:
-    rng = np.random.default_rng(split_seed(data_config.split_seed, split))
-    order = rng.permutation(len(clips[split]))
-    sampler = background.BackgroundSampler(
-        real=real.get(split, []), weights=dict(data_config.background_weights),
-        noise_level_db=tuple(data_config.noise_level_db), bed_noise_db=data_config.bed_noise_db)
-    streams[split] = join_with_pauses(
-        [clips[split][i] for i in order], rng, sampler, tuple(data_config.pause_seconds),
-        tuple(data_config.speech_level_db), rate, data_config.long_pause_prob,
-        tuple(data_config.long_pause_seconds))
+  real = real_background(data_config)
+  streams = {split: clip_stream(clips[split], data_config, real.get(split, []), split)
+             for split in SPLITS}
   return AudioCropDataset("fsdd_streams", streams, rate, data_config.crop_seconds,
                           data_config.eval_crop_seconds, **train_level_args(data_config))
+
+
+def real_background(data_config) -> dict[str, list[np.ndarray]]:
+  """Real background sounds by split from `config.data.background_dirs` (missing dirs skipped)."""
+  dirs = [d for d in data_config.background_dirs if d and os.path.isdir(d)]
+  return background.load_real_background(dirs, int(data_config.sample_rate)) if dirs else {}
+
+
+def clip_stream(clips: Sequence[np.ndarray], data_config, real: Sequence[np.ndarray],
+                seed_name: str) -> np.ndarray:
+  """`clips` (float32) in a random order drawn from (`split_seed`, `seed_name`), joined by pauses
+  of background (`config.data` pause, level and background settings; `real` sounds)."""
+  rng = np.random.default_rng(split_seed(data_config.split_seed, seed_name))
+  order = rng.permutation(len(clips))
+  sampler = background.BackgroundSampler(
+      real=list(real), weights=dict(data_config.background_weights),
+      noise_level_db=tuple(data_config.noise_level_db), bed_noise_db=data_config.bed_noise_db)
+  return join_with_pauses(
+      [clips[i] for i in order], rng, sampler, tuple(data_config.pause_seconds),
+      tuple(data_config.speech_level_db), int(data_config.sample_rate),
+      data_config.long_pause_prob, tuple(data_config.long_pause_seconds))
 
 
 def train_level_args(data_config) -> dict:

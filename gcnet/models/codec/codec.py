@@ -40,6 +40,7 @@ import jax.numpy as jnp
 from gcnet.models.codec.decoder import Decoder
 from gcnet.models.codec.discriminator import MultiSTFTDiscriminator
 from gcnet.models.codec.encoder import Encoder
+from gcnet.models.codec.frame_decoder import FrameDecoder
 from gcnet.models.codec.rvq import ResidualVQ
 from gcnet import ops
 from gcnet.nn import DynamicSwitch
@@ -47,6 +48,9 @@ from gcnet.nn.gated_compression import GATE_COLLECTION
 
 PATHWAYS = ("dsl", "heavy", "light")
 SWITCH_TRAINING = ("mixed", "predict")
+# "transposed": SoundStream's decoder, upsampling to the sample rate (`Decoder`); "frame": a
+# Vocos-style decoder at the frame rate with an inverse-STFT head (`FrameDecoder`).
+DECODERS = ("transposed", "frame")
 
 # Named sizes; any field can be overridden from the model config. The light decoder (width C / 4,
 # one residual unit per block, pointwise stem) has 25.8x ("small") / 23.3x ("base") fewer parameters
@@ -55,16 +59,20 @@ SIZES = {
     # Unit tests: a few thousand parameters.
     "tiny": dict(channels=4, light_channels=1, embed_dim=16, strides=(2, 4, 5),
                  num_quantizers=4, codebook_size=32, segment_frames=4, context_frames=2,
-                 disc_fft_sizes=(128,), disc_channels=4),
+                 disc_fft_sizes=(128,), disc_channels=4, frame_channels=8, frame_blocks=1,
+                 light_frame_channels=4, light_frame_blocks=1),
     # 8 kHz speech on CPU (200 frames/s, 8 x 8 bits -> 12.8 kbps at full n_q).
     "small": dict(channels=16, light_channels=4, embed_dim=64,
                   strides=(2, 4, 5), num_quantizers=8, codebook_size=256, segment_frames=10,
-                  context_frames=2, disc_fft_sizes=(256, 512), disc_channels=16),
+                  context_frames=2, disc_fft_sizes=(256, 512), disc_channels=16,
+                  frame_channels=192, frame_blocks=8, light_frame_channels=32,
+                  light_frame_blocks=2),
     # SoundStream at 24 kHz (75 frames/s, 8 x 10 bits -> 6 kbps at full n_q).
     "base": dict(channels=32, light_channels=8, embed_dim=128,
                  strides=(2, 4, 5, 8), num_quantizers=8, codebook_size=1024, segment_frames=8,
                  context_frames=2, sample_rate=24000, disc_fft_sizes=(512, 1024, 2048),
-                 disc_channels=32),
+                 disc_channels=32, frame_channels=512, frame_blocks=8, light_frame_channels=64,
+                 light_frame_blocks=2),
 }
 
 
@@ -83,7 +91,10 @@ class SoundStreamDSL(nn.Module):
   segment from its own window of `context_frames` previous frames (so a heavy-only codec is the
   DSL's heavy pathway exactly, and its decoder transplants into a DSL codec unchanged);
   `conv_impl` how the decoders' transposed convolutions are computed ("auto": the polyphase matmul
-  form on the CPU backend, XLA's own elsewhere; the parameters are the same).
+  form on the CPU backend, XLA's own elsewhere; the parameters are the same). `decoder_kind` picks the
+  family of both decoders (`DECODERS`); the "frame" decoders have `frame_channels` /
+  `frame_blocks` (heavy) and `light_frame_channels` / `light_frame_blocks` (light), and synthesis
+  windows of `frame_overlap` hops.
   """
 
   sample_rate: int = 8000
@@ -113,10 +124,18 @@ class SoundStreamDSL(nn.Module):
   disc_channels: int = 16
   dtype: jnp.dtype = jnp.float32
   conv_impl: str = "auto"
+  decoder_kind: str = "transposed"
+  frame_channels: int = 192
+  frame_blocks: int = 8
+  light_frame_channels: int = 32
+  light_frame_blocks: int = 2
+  frame_overlap: int = 3
 
   def setup(self):
     if self.pathway not in PATHWAYS:
       raise ValueError(f"Unknown pathway {self.pathway!r}; use one of {PATHWAYS}.")
+    if self.decoder_kind not in DECODERS:
+      raise ValueError(f"Unknown decoder_kind {self.decoder_kind!r}; use one of {DECODERS}.")
     if self.switch_training not in SWITCH_TRAINING:
       raise ValueError(f"Unknown switch_training {self.switch_training!r}; use one of "
                        f"{SWITCH_TRAINING}.")
@@ -139,8 +158,14 @@ class SoundStreamDSL(nn.Module):
                    self.dtype)
 
   @nn.nowrap
-  def make_decoder(self, kind: str) -> Decoder:
-    """An (unbound) heavy or light `Decoder` of this configuration."""
+  def make_decoder(self, kind: str) -> Decoder | FrameDecoder:
+    """An (unbound) heavy or light decoder of this configuration (`decoder` picks the family)."""
+    if self.decoder_kind == "frame":
+      heavy = kind == "heavy"
+      return FrameDecoder(self.frame_channels if heavy else self.light_frame_channels,
+                          self.frame_blocks if heavy else self.light_frame_blocks,
+                          tuple(self.strides), self.frame_overlap,
+                          stem_kernel=7 if heavy else 1, dtype=self.dtype)
     if kind == "heavy":
       return Decoder(self.channels, tuple(self.strides), tuple(self.dilations), dtype=self.dtype,
                      conv_impl=self.conv_impl)
