@@ -9,8 +9,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gcnet.runtime import (StagedCodec, StagedModel, StagedRunner, TensorSpec, codec_export_stages,
-                           codec_stage_fns, export_to_directory, gc_export_stages, load_exported)
+from gcnet.models.codec import StagedCodec, codec_stage_fns
+from gcnet.runtime import (StagedModel, StagedRunner, TensorSpec, codec_export_stages,
+                           export_to_directory, gc_export_stages, load_exported)
 from gcnet.runtime import standalone
 
 # Runs in a fresh interpreter that cannot import gcnet: loads the export with run_stages.py only.
@@ -104,7 +105,7 @@ def test_fixed_batch_export(gc_model, tmp_path):
 
 def test_codec_stages_compose_and_export(tmp_path):
   from gcnet.models.codec import from_config  # pylint: disable=g-import-not-at-top
-  from tests.codec.codec_testutil import fill_variables  # pylint: disable=g-import-not-at-top
+  from tests.models.codec.codec_testutil import fill_variables  # pylint: disable=g-import-not-at-top
   model = from_config({"size": "tiny"})
   variables = fill_variables(model, jnp.zeros((2, 640)))
   wave = np.random.default_rng(0).normal(0, 0.3, (2, 640)).astype(np.float32)

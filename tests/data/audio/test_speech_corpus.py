@@ -1,18 +1,15 @@
 """The speech corpus builder (Debian prompt speakers + FSDD, split by speaker) and its streams."""
 
 import os
-import sys
 
 import ml_collections as mlc
 import numpy as np
 import pytest
 import soundfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))), "codec"))
-from codec_data_testutil import tone, write_fsdd_like  # noqa: E402  pylint: disable=wrong-import-position
-from gcnet import data as data_lib  # noqa: E402
-from gcnet.data.audio import speech_corpus  # noqa: E402
+from codec_data_testutil import tone, write_fsdd_like
+from gcnet import data as data_lib
+from gcnet.data.audio import speech_corpus
 
 
 def write_asterisk_like(root: str, skip=()) -> None:
