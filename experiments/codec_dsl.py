@@ -1,4 +1,10 @@
-"""SoundStream with a Dynamic Switch Layer on FSDD always-on streams (8 kHz), trained without labels.
+"""SoundStream-style codec with a Dynamic Switch Layer on always-on speech streams (8 kHz), unlabelled.
+
+Data: the speech corpus (gcnet/data/audio/speech_corpus.py: six professional prompt speakers from
+Debian packages in Spanish, Italian, Russian and French, plus FSDD), whole speakers held out:
+test = ru_ivrvoice + fsdd_theo, validation = fr_armelle + fsdd_nicolas. Model: the conv encoder,
+an EMA RVQ (8 x 256 codes, 12.8 kbps) and Vocos-style frame-rate decoders (heavy 192 x 8 ConvNeXt
+blocks, light 32 x 2) with an inverse-STFT head; loss: DAC's log-mel L1 (weight 15) + commitment.
 
 The arg picks the variant (comma-separated parts, any order):
 
@@ -7,8 +13,14 @@ The arg picks the variant (comma-separated parts, any order):
 - `heavy`, `light`: single-decoder baselines (no switch);
 - `stage2`: two-stage training, on the frozen encoder, codebooks (and, for the DSL, heavy decoder)
   of the heavy-only run `config.warm_start.workdir` (default runs/codec_heavy): light-only and
-  every DSL budget then share one encoder and one budget (1,500 steps);
+  every DSL budget then share one encoder and one budget (1,000 steps);
 - `predict` (with `dsl...,stage2`): the error-predicting switch instead of entropy + budget;
+- `transposed`: SoundStream's transposed-conv decoders instead of the frame-rate ones;
+- `fsq`: finite scalar quantization (8 codes of 2 x 16 levels per frame, the same bitrate);
+- `adversarial`: the multi-resolution STFT discriminator (its terms at weight 0 for the
+  reconstruction-only warm-up; resume with the weights set, see scripts/codec_runs.sh);
+- `soundstream_loss`: SoundStream's mel + waveform L1 instead of DAC's log-mel loss;
+- `fsdd`: the FSDD-only streams of before (test theo, validation nicolas);
 - `runlocal`: the tiny codec for a few steps (tests, smoke runs).
 
 The recipe and its measurements: docs/results/codec_dsl.md; every run: scripts/codec_runs.sh.
@@ -138,10 +150,10 @@ def parse_arg(arg: str) -> dict:
   "stage2": True, "runlocal": False}`."""
   parts = {"pathway": "dsl", "budget": DEFAULT_BUDGET, "predict": False, "stage2": False,
            "runlocal": False, "fsdd": False, "transposed": False, "soundstream_loss": False,
-           "adversarial": False}
+           "adversarial": False, "fsq": False}
   for part in filter(None, (p.strip() for p in arg.split(","))):
     if part in ("runlocal", "predict", "stage2", "fsdd", "transposed", "soundstream_loss",
-                "adversarial"):
+                "adversarial", "fsq"):
       parts[part] = True
     elif part in ("dsl", "heavy", "light"):
       parts["pathway"] = part
@@ -150,7 +162,7 @@ def parse_arg(arg: str) -> dict:
     else:
       raise ValueError(f"Unknown codec_dsl config argument {part!r}; use dsl, dsl_budget<rho>, "
                        "heavy, light, predict, stage2, fsdd, transposed, soundstream_loss, "
-                       "adversarial, runlocal (comma-separated).")
+                       "adversarial, fsq, runlocal (comma-separated).")
   if parts["predict"] and (parts["pathway"] != "dsl" or not parts["stage2"]):
     raise ValueError("'predict' (the error-predicting switch) needs a DSL codec on a frozen heavy "
                      "decoder: use dsl[_budget<rho>],predict,stage2.")
@@ -175,6 +187,10 @@ def build_config(arg: str, experiment: str, data: mlc.ConfigDict | None, size: s
                                     "transposed" if parts["transposed"] else "frame")
   config.loss = codec_loss_config(pathway, parts["budget"], parts["predict"], parts["stage2"],
                                   dac_mel=not parts["soundstream_loss"])
+  if parts["fsq"]:
+    # 8 codes of 2 values x 16 levels per frame: 64 bits, the RVQ's 8 x 8 bits (12.8 kbps).
+    config.model.quantizer_kind = "fsq"
+    del config.loss.terms["commitment"]  # FSQ has no commitment loss.
   if parts["adversarial"]:
     # The STFT discriminator exists from step 0 but its terms start at weight 0: a reconstruction-
     # only warm-up (`--stop_after`), then the same workdir resumed with DAC's weights

@@ -41,6 +41,7 @@ from gcnet.models.codec.decoder import Decoder
 from gcnet.models.codec.discriminator import MultiSTFTDiscriminator
 from gcnet.models.codec.encoder import Encoder
 from gcnet.models.codec.frame_decoder import FrameDecoder
+from gcnet.models.codec.fsq import FSQ
 from gcnet.models.codec.rvq import ResidualVQ
 from gcnet import ops
 from gcnet.nn import DynamicSwitch
@@ -51,6 +52,9 @@ SWITCH_TRAINING = ("mixed", "predict")
 # "transposed": SoundStream's decoder, upsampling to the sample rate (`Decoder`); "frame": a
 # Vocos-style decoder at the frame rate with an inverse-STFT head (`FrameDecoder`).
 DECODERS = ("transposed", "frame")
+# "rvq": residual VQ with EMA codebooks (`ResidualVQ`); "fsq": finite scalar quantization (`FSQ`),
+# `num_quantizers` codes of `codebook_size` values per frame either way (the same bitrate).
+QUANTIZERS = ("rvq", "fsq")
 
 # Named sizes; any field can be overridden from the model config. The light decoder (width C / 4,
 # one residual unit per block, pointwise stem) has 25.8x ("small") / 23.3x ("base") fewer parameters
@@ -94,7 +98,8 @@ class SoundStreamDSL(nn.Module):
   form on the CPU backend, XLA's own elsewhere; the parameters are the same). `decoder_kind` picks the
   family of both decoders (`DECODERS`); the "frame" decoders have `frame_channels` /
   `frame_blocks` (heavy) and `light_frame_channels` / `light_frame_blocks` (light), and synthesis
-  windows of `frame_overlap` hops.
+  windows of `frame_overlap` hops. `quantizer_kind` (`QUANTIZERS`) picks the quantizer; FSQ codes
+  are `fsq_group_dims` values of `codebook_size ** (1 / fsq_group_dims)` levels each.
   """
 
   sample_rate: int = 8000
@@ -130,6 +135,8 @@ class SoundStreamDSL(nn.Module):
   light_frame_channels: int = 32
   light_frame_blocks: int = 2
   frame_overlap: int = 3
+  quantizer_kind: str = "rvq"
+  fsq_group_dims: int = 2
 
   def setup(self):
     if self.pathway not in PATHWAYS:
@@ -140,9 +147,20 @@ class SoundStreamDSL(nn.Module):
       raise ValueError(f"Unknown switch_training {self.switch_training!r}; use one of "
                        f"{SWITCH_TRAINING}.")
     self.encoder = self.make_encoder()
-    self.quantizer = ResidualVQ(self.num_quantizers, self.codebook_size, self.ema_decay,
-                                kmeans_iters=self.kmeans_iters, dead_threshold=self.dead_threshold,
-                                dropout_rate=self.quantizer_dropout)
+    if self.quantizer_kind not in QUANTIZERS:
+      raise ValueError(f"Unknown quantizer_kind {self.quantizer_kind!r}; use one of {QUANTIZERS}.")
+    if self.quantizer_kind == "fsq":
+      levels = round(self.codebook_size ** (1.0 / self.fsq_group_dims))
+      if levels ** self.fsq_group_dims != self.codebook_size:
+        raise ValueError(f"FSQ codes of {self.fsq_group_dims} values need codebook_size = L ** "
+                         f"{self.fsq_group_dims}; got {self.codebook_size}. Fix "
+                         "config.model.codebook_size or config.model.fsq_group_dims.")
+      self.quantizer = FSQ(self.num_quantizers, self.fsq_group_dims, levels)
+    else:
+      self.quantizer = ResidualVQ(self.num_quantizers, self.codebook_size, self.ema_decay,
+                                  kmeans_iters=self.kmeans_iters,
+                                  dead_threshold=self.dead_threshold,
+                                  dropout_rate=self.quantizer_dropout)
     if self.pathway == "dsl":
       self.switch = DynamicSwitch(self.make_decoder("heavy"), self.make_decoder("light"),
                                   self.segment_frames, self.context_frames, self.switch_mode,

@@ -67,10 +67,10 @@ class ConvNeXtBlock(nn.Module):
 
 def synthesis_window(n_fft: int, hop: int) -> np.ndarray:
   """Periodic Hann window `[n_fft]` divided by its overlap-added square (a constant for
-  `n_fft / hop` in {2, 3, 4, ...}), so overlap-adding `irfft` frames is an inverse STFT."""
+  `n_fft / hop >= 3`), so overlap-adding `irfft` frames of a Hann STFT inverts it exactly."""
   window = np.hanning(n_fft + 1)[:-1]
   envelope = np.sum(np.square(window).reshape(-1, hop), axis=0)
-  return (window / envelope.mean()).astype(np.float32)
+  return (window / np.tile(envelope, n_fft // hop)).astype(np.float32)
 
 
 def overlap_add(frames: jax.Array, hop: int) -> jax.Array:

@@ -5,8 +5,9 @@ or DSL codec of the same size, copies the stage-1 encoder, codebooks and (DSL) h
 (`transplant`) and trains the rest (light decoder, switch) with the copied parts frozen
 (`freeze_params`): the light-only baseline and every DSL budget then share one encoder.
 
-Parts (`FREEZABLE`): "encoder" (params), "quantizer" (the EMA codebooks, not updated), "heavy" (the
-heavy decoder's params: `decoder` of a heavy-only codec, `switch/heavy` of a DSL one).
+Parts (`FREEZABLE`): "encoder" (params), "quantizer" (the EMA codebooks, not updated; an FSQ's
+projection params), "heavy" (the heavy decoder's params: `decoder` of a heavy-only codec,
+`switch/heavy` of a DSL one).
 """
 
 from typing import Sequence
@@ -47,6 +48,8 @@ def transplant(variables: dict, source_params: dict, source_state: dict, pathway
   """
   params = flax.core.unfreeze(variables["params"])
   copies = [(("encoder",), ("encoder",))]
+  if "quantizer" in params:  # FSQ: its projections are params (an RVQ keeps its codebooks as state).
+    copies.append((("quantizer",), ("quantizer",)))
   heavy = heavy_decoder_path(pathway)
   if heavy is not None:
     copies.append((("decoder",), heavy))
@@ -62,6 +65,8 @@ def freeze_params(params: dict, frozen: Sequence[str], pathway: str) -> dict:
   """`params` with `stop_gradient` on the frozen parts' params (their gradient is exactly 0)."""
   params = dict(params)
   paths = [("encoder",)] if "encoder" in frozen else []
+  if "quantizer" in frozen and "quantizer" in params:
+    paths.append(("quantizer",))
   if "heavy" in frozen:
     paths.append(heavy_decoder_path(pathway))
   for path in paths:
