@@ -73,6 +73,10 @@ def read_audio(path: str, sample_rate: int | None = None) -> tuple[np.ndarray, i
     AudioReadError: unreadable, empty or non-finite audio (the message names `path`).
   """
   import soundfile  # pylint: disable=g-import-not-at-top  (optional dependency)
+  if not os.path.isfile(path):
+    raise AudioReadError(path, "no such file" if not os.path.exists(path) else "not a file")
+  if os.path.getsize(path) == 0:
+    raise AudioReadError(path, "the file is empty (0 bytes)")
   try:
     data, rate = soundfile.read(path, dtype="float32", always_2d=True)
   except (RuntimeError, ValueError, EOFError) as e:  # LibsndfileError is a RuntimeError

@@ -2,9 +2,10 @@
 
   python -m gcnet.cli.codec --workdir=RUN --input=IN.wav --output=OUT.wav [--report=R.json] [--n_q=4]
 
-The input (any sample rate, mono or multichannel, averaged to mono) is resampled to the codec's rate,
-coded (DSL codecs run each segment through only its chosen decoder), resampled back to the input's
-rate and written as 16-bit PCM (see gcnet/runtime/codec_files.py).
+The input (any sample rate, mono or multichannel, averaged to mono) is resampled to the codec's rate
+(a line says so), coded (DSL codecs run each segment through only its chosen decoder), resampled back
+to the input's rate and written as 16-bit PCM (see gcnet/runtime/codec_files.py). A missing, empty
+or unreadable input is one line naming the file on stderr, and exit status 1.
 """
 
 from absl import flags
@@ -26,6 +27,10 @@ def main(argv):
   from gcnet.runtime import codec_files  # pylint: disable=g-import-not-at-top  (JAX late)
   f = flags.FLAGS
   r = codec_files.code_file(f.workdir, f.input, f.output, f.report, f.n_q or None)
+  if r["input_sample_rate"] != r["codec_sample_rate"]:
+    print(f"{r['input']}: resampled from {r['input_sample_rate']} Hz to the codec's "
+          f"{r['codec_sample_rate']} Hz; the output is resampled back to "
+          f"{r['input_sample_rate']} Hz (quality below is against the input at its own rate).")
   routes = "".join("H" if x == "heavy" else "." for x in r.get("routes", []))
   print(f"{r['input']} ({r['seconds']:.2f} s at {r['input_sample_rate']} Hz) -> {r['output']}: "
         f"light fraction {r['light_fraction']:.3f}, SI-SDR {r['si_sdr']:.2f} dB, mel distance "

@@ -28,12 +28,13 @@ def code_file(workdir: str, input_path: str, output_path: str, report_path: str 
   """Codes `input_path` into `output_path` with the run in `workdir`; returns the report dict.
 
   Raises:
+    gcnet.audio.audio_io.AudioReadError: the input is missing, empty or unreadable (names it).
     gcnet.runtime.load.WrongRunKind: `workdir` is not a codec run.
   """
   import soundfile  # pylint: disable=g-import-not-at-top  (optional dependency)
+  wave, rate = audio_io.read_audio(input_path)  # A bad input fails before the model loads.
   run = load_run(workdir, with_dataset=False, kinds=("codec",), tool="gcnet.cli.codec")
   model, variables, step = run.model, run.variables, run.step
-  wave, rate = audio_io.read_audio(input_path)
   coded, heavy = code_wave(model, variables, audio_io.resample(wave, rate, model.sample_rate), n_q)
   out = audio_io.resample(coded, model.sample_rate, rate)[:wave.shape[0]]
   out = np.pad(out, (0, wave.shape[0] - out.shape[0]))

@@ -106,6 +106,7 @@ def test_codec_cli_codes_a_wav_of_another_rate(trained_run, tmp_path):
                        capture_output=True, text=True, env=env, cwd=REPO, timeout=600)
   assert run.returncode == 0, run.stderr[-3000:]
   assert "light fraction" in run.stdout
+  assert f"resampled from {rate} Hz to the codec's 8000 Hz" in run.stdout
   out, out_rate = soundfile.read(dst)
   assert out_rate == rate and out.shape == wave.shape
   r = json.load(open(rep))
@@ -145,3 +146,16 @@ def test_a_warm_start_reads_its_source_run_and_refuses_one_that_is_not_heavy_onl
   config.warm_start.workdir = os.path.relpath(workdir)  # A relative path works.
   with pytest.raises(ValueError, match="is a 'dsl' codec; it must be a heavy-only run"):
     tasks.get_task(config).init_variables(jax.random.key(0))
+
+
+@pytest.mark.parametrize("content,reason", [(b"", "empty"), (b"RIFF junk" * 50, "Cannot read")])
+def test_codec_cli_bad_input_is_one_line_naming_the_file(tmp_path, content, reason):
+  src = tmp_path / "bad.wav"
+  src.write_bytes(content)
+  env = dict(os.environ, PYTHONPATH=REPO, JAX_PLATFORMS="cpu")
+  run = subprocess.run([sys.executable, "-m", "gcnet.cli.codec", f"--workdir={tmp_path}",
+                        f"--input={src}", f"--output={tmp_path / 'out.wav'}"],
+                       capture_output=True, text=True, env=env, cwd=REPO, timeout=600)
+  lines = [l for l in run.stderr.splitlines() if l.startswith("error:")]
+  assert run.returncode == 1 and len(lines) == 1, run.stderr[-2000:]
+  assert str(src) in lines[0] and reason in lines[0]
