@@ -3,6 +3,8 @@
   python -m gcnet.cli.codec_report --workdir=RUN [--max_seconds=60] [--baseline_workdir=HEAVY]
   python -m gcnet.cli.codec_report --summary=RUN1,RUN2,... [--plot=quality.png]
       [--spectrograms=spec.png] [--loss_curves=loss.png]
+  python -m gcnet.cli.codec_report --progress=RUN1,RUN2 [--progress_plot=minutes.png]
+      [--at_minutes=10,20,40]   # validation PESQ / STOI against training minutes
 
 What the report holds: gcnet/tasks/codec_report.py.
 """
@@ -25,6 +27,11 @@ def define_flags():
   flags.DEFINE_string("spectrograms", "", "With --summary: a PNG of one test utterance's log-mel "
                       "spectrogram through each run (DSL routes marked).")
   flags.DEFINE_string("loss_curves", "", "With --summary: a PNG of the runs' training curves.")
+  flags.DEFINE_string("progress", "", "Comma-separated workdirs: validation quality against "
+                      "training minutes (gcnet/tasks/codec_progress.py).")
+  flags.DEFINE_string("progress_plot", "", "With --progress: write the curves as a PNG.")
+  flags.DEFINE_list("at_minutes", [], "With --progress: one row per run at each of these minutes "
+                    "of training (equal wall time) instead of every validation.")
 
 
 def main(argv):
@@ -32,6 +39,14 @@ def main(argv):
   from gcnet.tasks import codec_report  # pylint: disable=g-import-not-at-top  (JAX late)
   from gcnet.runtime.load import load_run  # pylint: disable=g-import-not-at-top
   f = flags.FLAGS
+  if f.progress:
+    from gcnet.tasks import codec_progress  # pylint: disable=g-import-not-at-top
+    curves = [codec_progress.progress(w) for w in f.progress.split(",")]
+    print(codec_progress.progress_table(curves, [float(m) for m in f.at_minutes]))
+    if f.progress_plot:
+      codec_progress.progress_figure(curves, f.progress_plot)
+      print(f"quality against training minutes -> {f.progress_plot}")
+    return 0
   if f.summary:
     runs = f.summary.split(",")
     print(codec_report.summarize(runs, f.plot))
