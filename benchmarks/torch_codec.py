@@ -2,11 +2,12 @@
 
 The twin of `experiments/codec_dsl.py:heavy` (`SoundStreamDSL`, size "small", 8 kHz,
 `pathway="heavy"`, `windowed=True`): the same layers and shapes (`gcnet/models/codec/encoder.py`,
-`decoder.py`, `causal_conv.py`), the same residual VQ in training (`rvq.py`: nearest code per
+`decoder.py` or, for `decoder_kind="frame"`, `frame_decoder.py` in `torch_frame_decoder.py`,
+`causal_conv.py`), the same residual VQ in training (`rvq.py`: nearest code per
 quantizer on the residual, straight-through, commitment loss, EMA codebooks with dead-code
 replacement), each 10-frame segment decoded from a window of its 2 previous frames and itself
-(`gcnet/ops/segments.py`), the same objective (multi-scale mel with gcnet's own mel filterbanks,
-waveform L1, commitment; weights as the experiment's) and the same optimizer (AdamW with the
+(`gcnet/ops/segments.py`), the same objective (DAC's log-mel L1 or SoundStream's multi-scale mel
+and waveform L1, with gcnet's own mel filterbanks, and commitment; weights as the experiment's) and the same optimizer (AdamW with the
 warmup-cosine learning rate, global-norm clipping). Weights are PyTorch's default initialisation:
 only speed is compared.
 
@@ -26,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from benchmarks.torch_frame_decoder import FrameDecoder
 from benchmarks.torch_reference import optimizer_step
 from gcnet.audio.mel import mel_filterbank
 
@@ -171,12 +173,15 @@ class HeavyCodec(nn.Module):
   def __init__(self, channels: int = 16, embed_dim: int = 64, strides=(2, 4, 5),
                dilations=(1, 3, 9), num_quantizers: int = 8, codebook_size: int = 256,
                segment_frames: int = 10, context_frames: int = 2, ema_decay: float = 0.99,
-               dead_threshold: float = 0.05):
+               dead_threshold: float = 0.05, frame_decoder: dict | None = None):
     super().__init__()
     self.encoder = Encoder(channels, embed_dim, strides, dilations)
     self.quantizer = ResidualVQ(num_quantizers, codebook_size, embed_dim, ema_decay,
                                 dead_threshold=dead_threshold)
-    self.decoder = Decoder(channels, embed_dim, strides, dilations)
+    if frame_decoder:  # `FrameDecoder(embed_dim, **frame_decoder)`: channels, num_blocks, ...
+      self.decoder = FrameDecoder(embed_dim, hop=math.prod(strides), **frame_decoder)
+    else:
+      self.decoder = Decoder(channels, embed_dim, strides, dilations)
     self.total_stride = math.prod(strides)
     self.segment_frames, self.context_frames = segment_frames, context_frames
 
@@ -222,6 +227,14 @@ class MelLoss:
     frames = wave.unfold(-1, s, s // 4) * self.windows[s]
     return torch.fft.rfft(frames, n=s, dim=-1).abs() @ self.filters[s]
 
+  def log_mel_l1(self, target, recon, floor: float = 1e-5):
+    """`losses.log_mel_l1_loss` (DAC): mean over scales of `mean |log10 max(M, floor) - ...|`."""
+    total = recon.new_zeros(())
+    for s in self.scales:
+      mt, mr = (torch.log10(self.mel(w, s).clamp_min(floor)) for w in (target, recon))
+      total = total + (mt - mr).abs().mean()
+    return total / len(self.scales)
+
   def __call__(self, target, recon):
     total = recon.new_zeros(())
     for s in self.scales:
@@ -237,7 +250,7 @@ class CodecTrainer:
   update happens in the forward, as in gcnet's step)."""
 
   def __init__(self, model: HeavyCodec, train_config, loss_config, sample_rate: int):
-    unknown = sorted(set(loss_config.terms) - {"mel", "waveform_l1", "commitment"})
+    unknown = sorted(set(loss_config.terms) - {"mel", "log_mel", "waveform_l1", "commitment"})
     if unknown:
       raise ValueError(f"The PyTorch codec twin has no loss terms {unknown}.")
     self.model = model.train()
@@ -252,6 +265,7 @@ class CodecTrainer:
     """Weighted objective of `wave [B, T]` float32."""
     recon, commit = self.model(wave)
     values = {"mel": lambda: self.mel(wave, recon),
+              "log_mel": lambda: self.mel.log_mel_l1(wave, recon),
               "waveform_l1": lambda: (wave - recon).abs().mean(),
               "commitment": lambda: commit}
     return sum(w * values[name]() for name, w in self.terms.items() if w)
@@ -269,10 +283,16 @@ def from_model_config(model) -> HeavyCodec:
                      f"adversarial={model.adversarial}.")
   if model.quantizer_dropout:
     raise ValueError(f"The PyTorch twin has no quantizer dropout; got {model.quantizer_dropout}.")
+  if model.quantizer_kind != "rvq":
+    raise ValueError(f"The PyTorch twin has the EMA RVQ only; got {model.quantizer_kind!r}.")
+  frame = None
+  if model.decoder_kind == "frame":
+    frame = dict(channels=model.frame_channels, num_blocks=model.frame_blocks,
+                 overlap=model.frame_overlap)
   return HeavyCodec(model.channels, model.embed_dim, tuple(model.strides),
                     tuple(model.dilations), model.num_quantizers, model.codebook_size,
                     model.segment_frames, model.context_frames, model.ema_decay,
-                    model.dead_threshold)
+                    model.dead_threshold, frame)
 
 
 def num_params(model: nn.Module) -> int:
