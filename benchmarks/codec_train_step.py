@@ -6,11 +6,15 @@
 Variants, interleaved: every round runs `--steps` steps of each, in an order that rotates per round.
 
   gcnet_step      gcnet's jitted, sharded train step (`gcnet.train.step.make_train_step` on the task's
-                  loss, as the loop builds it), `config.model.conv_impl="cpu"` (polyphase transposed
-                  convolutions, the default on CPU), on batches already on the device
-  gcnet_step_xla  the same with `conv_impl="xla"` (XLA's transposed convolution)
-  torch_eager     the eager PyTorch twin (`benchmarks/torch_codec.py`): forward with the EMA
-                  codebook update, the same weighted loss, backward, clipping, AdamW
+                  loss, as the loop builds it) of the experiment's codec (the frame-rate decoder,
+                  `decoder_kind="frame"`), on batches already on the device
+  gcnet_step_transposed      the same with the transposed-conv decoder (`decoder_kind=
+                  "transposed"`), `conv_impl="cpu"` (polyphase transposed convolutions, the CPU
+                  default)
+  gcnet_step_transposed_xla  the transposed-conv decoder with `conv_impl="xla"`
+  torch_eager     the eager PyTorch twin (`benchmarks/torch_codec.py`) of gcnet_step: forward with
+                  the EMA codebook update, the same weighted loss, backward, clipping, AdamW
+  torch_eager_transposed     the twin of gcnet_step_transposed
 
 No `torch.compile` variant: compiling the twin's loss (inductor, 2 threads, load 7) had not finished
 after 4.5 minutes here, over the 2 minutes this benchmark allows a variant to start.
@@ -43,12 +47,20 @@ sys.path.insert(0, REPO)
 
 from benchmarks.train_throughput import _cpu_model, pin_threads  # pylint: disable=wrong-import-position
 
-VARIANTS = ("gcnet_step", "gcnet_step_xla", "torch_eager")
+VARIANTS = ("gcnet_step", "gcnet_step_transposed", "gcnet_step_transposed_xla", "torch_eager",
+            "torch_eager_transposed")
+# variant -> (config.model.decoder_kind, config.model.conv_impl)
+MODELS = {"gcnet_step": ("frame", "cpu"), "gcnet_step_transposed": ("transposed", "cpu"),
+          "gcnet_step_transposed_xla": ("transposed", "xla"), "torch_eager": ("frame", "cpu"),
+          "torch_eager_transposed": ("transposed", "cpu")}
 # name -> (numerator, denominator), ratios of steps/s.
 RATIOS = {
     "gcnet_step/torch_eager": ("gcnet_step", "torch_eager"),
-    "gcnet_step/gcnet_step_xla": ("gcnet_step", "gcnet_step_xla"),
-    "gcnet_step_xla/torch_eager": ("gcnet_step_xla", "torch_eager"),
+    "gcnet_step_transposed/torch_eager_transposed": ("gcnet_step_transposed",
+                                                     "torch_eager_transposed"),
+    "gcnet_step/gcnet_step_transposed": ("gcnet_step", "gcnet_step_transposed"),
+    "gcnet_step_transposed/gcnet_step_transposed_xla": ("gcnet_step_transposed",
+                                                        "gcnet_step_transposed_xla"),
 }
 DEFAULT_SOURCE = "/work/shared/data/fsdd/recordings"
 
@@ -81,14 +93,15 @@ def parse_args(argv=None):
   return args
 
 
-def make_config(args, conv_impl: str = "cpu"):
-  """`experiments/codec_dsl.py:heavy` with the benchmark's batch size, data source and conv_impl."""
+def make_config(args, variant: str = "gcnet_step"):
+  """`experiments/codec_dsl.py:heavy` with the benchmark's batch size and data source, and the
+  variant's decoder and conv_impl (`MODELS`)."""
   from experiments import codec_dsl
-  config = codec_dsl.get_config("heavy")
+  config = codec_dsl.get_config("heavy,fsdd")
   with config.unlocked():
     config.data.source_dir = args.source_dir
     config.train.batch_size = args.batch_size
-    config.model.conv_impl = conv_impl
+    config.model.decoder_kind, config.model.conv_impl = MODELS[variant]
   return config
 
 
@@ -168,7 +181,7 @@ def import_torch(threads: int):
     import torch
   except ImportError as e:
     raise SystemExit("PyTorch is not installed: pip install torch (or pip install -e .[bench]), "
-                     "or run only --variants=gcnet_step,gcnet_step_xla.") from e
+                     "or run only --variants=gcnet_step,gcnet_step_transposed.") from e
   torch.set_num_threads(threads)
   torch.set_num_interop_threads(1)
   return torch
@@ -176,17 +189,14 @@ def import_torch(threads: int):
 
 def build_runners(args, batches, notes: dict) -> dict:
   """Every variant built and warmed up (`--warmup` steps), checking the twin's parameter count."""
-  runners, model = {}, None
+  from gcnet.models.codec import from_config
+  runners = {}
   for v in args.variants:
     if v.startswith("gcnet"):
-      runners[v] = GcnetStep(make_config(args, "xla" if v.endswith("_xla") else "cpu"), batches)
-      model = runners[v].model
-  if model is None:
-    from gcnet import tasks
-    model = tasks.get_task(make_config(args)).model
-  for v in args.variants:
-    if v.startswith("torch"):
-      runners[v] = TorchStep(make_config(args), batches, model)
+      runners[v] = GcnetStep(make_config(args, v), batches)
+    else:
+      config = make_config(args, v)
+      runners[v] = TorchStep(config, batches, from_config(config.model))
   for v in args.variants:
     start = time.perf_counter()
     runners[v].run(args.warmup)
@@ -196,10 +206,11 @@ def build_runners(args, batches, notes: dict) -> dict:
 
 
 def check_param_counts(runners: dict) -> None:
-  """Raises SystemExit unless every variant has the same number of trainable parameters."""
-  counts = {v: r.num_params for v, r in runners.items()}
-  if len(set(counts.values())) > 1:
-    raise SystemExit(f"parameter counts differ, the twin is not gcnet's model: {counts}")
+  """Raises SystemExit unless the variants of one decoder have one number of parameters."""
+  for kind in ("frame", "transposed"):
+    counts = {v: r.num_params for v, r in runners.items() if MODELS[v][0] == kind}
+    if len(set(counts.values())) > 1:
+      raise SystemExit(f"parameter counts differ, the twin is not gcnet's model: {counts}")
 
 
 def measure(args, runners: dict) -> tuple[dict, list]:
@@ -233,7 +244,8 @@ def summarize(args, results, loads, cpus, load_start, runners, notes, torch_vers
       "threads": {"xla": len(cpus), "torch": args.threads if torch_version else None,
                   "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY")},
       "versions": {"jax": jax.__version__, "flax": flax.__version__, "torch": torch_version},
-      "settings": {"config": "experiments/codec_dsl.py:heavy", "data": args.data,
+      "settings": {"config": "experiments/codec_dsl.py:heavy,fsdd", "models": MODELS,
+                   "data": args.data,
                    "source_dir": args.source_dir,
                    "batch_size": args.batch_size, "num_batches": args.num_batches,
                    "rounds": args.rounds, "steps": args.steps, "warmup": args.warmup},
@@ -252,13 +264,13 @@ def print_table(report: dict) -> None:
         f"{m['loadavg_end'][0]:.1f}; params {report['num_params']}")
   rates = report["steps_per_s"]
   base = rates.get("torch_eager", {}).get("median")
-  print(f"{'variant':15s} {'steps/s':>8s} {'ms/step':>8s} {'x torch_eager':>14s}")
+  print(f"{'variant':26s} {'steps/s':>8s} {'ms/step':>8s} {'x torch_eager':>14s}")
   for v, r in rates.items():
     ratio = "" if base is None else f"{r['median'] / base:14.2f}"
-    print(f"{v:15s} {r['median']:8.2f} {1000 / r['median']:8.0f} {ratio}")
-  print(f"\n{'ratio (per-round median)':28s} {'median':>7s}  per round")
+    print(f"{v:26s} {r['median']:8.2f} {1000 / r['median']:8.0f} {ratio}")
+  print(f"\n{'ratio (per-round median)':48s} {'median':>7s}  per round")
   for name, r in report["ratios"].items():
-    print(f"{name:28s} {r['median']:7.2f}  {', '.join(f'{x:.2f}' for x in r['per_round'])}")
+    print(f"{name:48s} {r['median']:7.2f}  {', '.join(f'{x:.2f}' for x in r['per_round'])}")
 
 
 def main(argv=None):

@@ -1,6 +1,7 @@
 """(Re)writes the report of a codec run, or tabulates several.
 
   python -m gcnet.cli.codec_report --workdir=RUN [--max_seconds=60] [--baseline_workdir=HEAVY]
+      [--split=test/fsdd_theo --report_file=report_theo.json]   # one held-out speaker
   python -m gcnet.cli.codec_report --summary=RUN1,RUN2,... [--plot=quality.png]
       [--spectrograms=spec.png] [--loss_curves=loss.png]
   python -m gcnet.cli.codec_report --progress=RUN1,RUN2 [--progress_plot=minutes.png]
@@ -20,6 +21,8 @@ def define_flags():
   flags.DEFINE_integer("step", None, "Checkpoint step to evaluate (default: the latest).")
   flags.DEFINE_float("max_seconds", None, "Override config.eval.max_seconds (0: whole split).")
   flags.DEFINE_float("timing_seconds", None, "Override config.eval.timing_seconds.")
+  flags.DEFINE_string("split", None, "Override config.eval.split, e.g. test/ru_ivrvoice (one held-"
+                      "out speaker of the speech corpus).")
   flags.DEFINE_string("baseline_workdir", "", "A heavy-only run's workdir to compare against.")
   flags.DEFINE_string("report_file", run_dir.REPORT_FILE, "File name of the report in the workdir.")
   flags.DEFINE_string("summary", "", "Comma-separated workdirs or report files: print a table.")
@@ -67,7 +70,7 @@ def main(argv):
   if run.dataset is None:
     raise FileNotFoundError(f"The data of {run.workdir} is not available here "
                             f"(config.data.name={run.config.data.name!r}).")
-  for name in ("max_seconds", "timing_seconds", "baseline_workdir"):
+  for name in ("max_seconds", "timing_seconds", "baseline_workdir", "split"):
     value = getattr(f, name)
     if value not in (None, ""):
       run.config.eval[name] = value

@@ -220,8 +220,8 @@ def format_report(r: dict) -> str:
 def write_codec_report(config, workdir, model, params, model_state, dataset, step,
                        report_file: str = run_dir.REPORT_FILE) -> dict:
   """Evaluates the final codec and writes `workdir/report.json` (process 0)."""
-  variables = jax.tree.map(np.asarray, {"params": params,
-                                        "quantizer": model_state["quantizer"]})
+  variables = jax.tree.map(np.asarray, {"params": params, **{  # an FSQ codec has no codebooks
+      k: v for k, v in model_state.items() if k == "quantizer"}})
   report = codec_report(config, model, variables, dataset, step)
   if jax.process_index() == 0:
     run_dir.write_report(workdir, report, report_file)

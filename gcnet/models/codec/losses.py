@@ -115,9 +115,10 @@ def adversarial_losses(discriminate: Callable, params, target: jax.Array,
     `{"adv_generator", "feature_matching", "adv_discriminator"}` scalars.
   """
   frozen = jax.lax.stop_gradient(params)
-  real_logits, real_feats = discriminate(frozen, target)
+  # Three passes: the real signal's logits and (constant) features come from one pass with the
+  # discriminator's parameters live; the fake signal needs one pass per gradient direction.
+  d_real, real_feats = discriminate(params, target)
   fake_logits, fake_feats = discriminate(frozen, recon)
-  d_real, _ = discriminate(params, target)
   d_fake, _ = discriminate(params, jax.lax.stop_gradient(recon))
   return {"adv_generator": hinge_generator_loss(fake_logits),
           "feature_matching": feature_matching_loss(real_feats, fake_feats),
