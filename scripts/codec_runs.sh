@@ -1,31 +1,45 @@
 #!/usr/bin/env bash
-# The codec results of docs/results/codec_dsl.md end to end on 2 CPU cores (about 3 hours):
-# stage 1 (heavy-only), stage 2 on its frozen encoder, codebooks and heavy decoder (light-only,
-# the entropy + budget DSL and the error-predicting DSL at three budgets), the reports, the figures
-# and the committed weights (weights/codec_dsl).
+# The codec results of docs/results/codec_dsl.md on 2 CPU cores: stage 1 (heavy-only, frame-rate
+# decoder, speech corpus), stage 2 on its frozen encoder, codebooks and heavy decoder (light-only and
+# the error-predicting DSL), the per-speaker test reports, the figures and the committed weights.
 #   bash scripts/codec_runs.sh [extra gcnet.cli.train flags for every run]
+# Stage 1 is resumable: rerun the same command after a stop; a later session continues from the
+# committed weights instead (STAGE1_FROM=weights/codec_heavy_frame: a fresh schedule on them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-runs}
-PY=.venv/bin/python
+PY=${PY:-.venv/bin/python}
 DATA=(--config.data.source_dir="${FSDD:-../shared/data/fsdd/recordings}")
+STEPS=${STEPS:-2600}
 train() {  # name, config arg, extra flags...
   local name=$1 arg=$2; shift 2
   $PY -m gcnet.cli.train --config="experiments/codec_dsl.py:$arg" --workdir="$RUNS/$name" \
       "${DATA[@]}" "$@"
 }
-# Stage 1 ran 10,000 of its 12,000-step cosine schedule (lr at 7% of peak) in the session's time.
-train codec_heavy heavy --stop_after=10000 "$@"
-$PY -m gcnet.cli.codec_report --workdir="$RUNS/codec_heavy"
-STAGE2=(--config.warm_start.workdir="$RUNS/codec_heavy" --config.eval.baseline_workdir="$RUNS/codec_heavy")
-train codec_light light,stage2 "${STAGE2[@]}" "$@"
-train codec_dsl_mixed_0.2 dsl_budget0.2,stage2 "${STAGE2[@]}" "$@"
-for rho in 0.1 0.2 0.3 0.5; do
-  train "codec_dsl_predict_$rho" "dsl_budget$rho,predict,stage2" "${STAGE2[@]}" "$@"
+report() {  # run, extra flags: one report per held-out test speaker
+  for speaker in ru_ivrvoice fsdd_theo; do
+    $PY -m gcnet.cli.codec_report --workdir="$1" --split="test/$speaker" \
+        --report_file="report_$speaker.json" --max_seconds="${REPORT_SECONDS:-0}" "${@:2}"
+  done
+}
+WARM=()
+if [ -n "${STAGE1_FROM:-}" ]; then WARM=(--config.warm_start.workdir="$STAGE1_FROM"); fi
+# Stage 1: heavy-only, reconstruction only (validation PESQ/STOI every 500 steps).
+train codec_heavy_frame heavy --config.train.num_steps="$STEPS" --config.eval.max_seconds=60 \
+    "${WARM[@]}" "$@"
+report "$RUNS/codec_heavy_frame"
+# Stage 2 on the frozen stage-1 codec.
+STAGE2=(--config.warm_start.workdir="$RUNS/codec_heavy_frame" --config.eval.max_seconds=60)
+train codec_light_frame light,stage2 "${STAGE2[@]}" "$@"
+report "$RUNS/codec_light_frame"
+for rho in ${RHOS:-0.5}; do
+  train "codec_dsl_frame_$rho" "dsl_budget$rho,predict,stage2" "${STAGE2[@]}" "$@"
+  report "$RUNS/codec_dsl_frame_$rho"
 done
-ALL="$RUNS/codec_heavy,$RUNS/codec_light,$RUNS/codec_dsl_mixed_0.2,$RUNS/codec_dsl_predict_0.1,$RUNS/codec_dsl_predict_0.2,$RUNS/codec_dsl_predict_0.3,$RUNS/codec_dsl_predict_0.5"
-$PY -m gcnet.cli.codec_report --summary="$ALL" --plot=docs/results/codec_dsl_quality.png \
-    --loss_curves=docs/results/codec_dsl_loss.png
-$PY -m gcnet.cli.codec_report --summary="$RUNS/codec_heavy,$RUNS/codec_light,$RUNS/codec_dsl_predict_0.2" \
-    --spectrograms=docs/results/codec_dsl_spectrograms.png
-$PY -m gcnet.cli.export --workdir="$RUNS/codec_dsl_predict_0.2" --output=weights/codec_dsl --format=weights
+# Quality against training minutes, and the frame vs transposed decoder at equal wall time.
+$PY -m gcnet.cli.codec_report --progress="$RUNS/codec_heavy_frame" \
+    --progress_plot=docs/results/codec_dsl_minutes.png
+$PY benchmarks/codec_train_step.py --rounds=3 --steps=5 \
+    --variants=gcnet_step,gcnet_step_transposed,torch_eager,torch_eager_transposed
+$PY -m gcnet.cli.export --workdir="$RUNS/codec_heavy_frame" --output=weights/codec_heavy_frame \
+    --format=weights
