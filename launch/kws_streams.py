@@ -27,6 +27,7 @@ import sys
 
 import numpy as np
 
+from gcnet.train.run_dir import has_report
 from launch import loso
 
 def stream_paths(streams_dir: str, test: str, background: str = "") -> dict:
@@ -119,6 +120,7 @@ def plot(per_fold: dict, out_png: str) -> None:
   ax.axhline(0.95, ls=":", color="grey")
   ax.axvline(2.0, ls=":", color="grey")
   ax.set_xscale("symlog", linthresh=1.0)
+  ax.set_xlim(left=0.0)
   ax.set_xlabel("false alarms per hour (evaluation background)")
   ax.set_ylabel("keywords found (test speaker stream)")
   ax.set_title("Recall vs false alarms per operating point (dots: chosen on validation)")
@@ -181,7 +183,7 @@ def main(argv=None) -> int:
   per_fold = {}
   for test in [f for f in args.folds.split(",") if f]:
     run_dir = os.path.join(args.workdir, test, "gc")
-    if not os.path.exists(os.path.join(run_dir, loso.REPORT)):
+    if not has_report(run_dir):
       continue
     print(f"[kws_streams] {test}", flush=True)
     per_fold[test] = evaluate_fold(run_dir, stream_paths(args.streams_dir, test, args.background),
