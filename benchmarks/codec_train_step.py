@@ -119,15 +119,9 @@ class GcnetStep:
     import jax
     from gcnet import tasks
     from gcnet.train import loop, mesh as mesh_lib
-    from gcnet.train.loss import make_loss_fn
-    from gcnet.train.step import make_train_step
     task = tasks.get_task(config)
-    self.mesh = mesh_lib.make_mesh(config.mesh)
-    self.state, optimizer = loop.init_state(task, config, self.mesh)
+    self.mesh, self.state, self.step, _ = loop.make_train_steps(config, task)
     self.num_params = sum(x.size for x in jax.tree.leaves(self.state.params))
-    loss_fn = make_loss_fn(task, config.loss.terms, config.loss.get("ramp"),
-                           config.train.num_steps)
-    self.step = make_train_step(loss_fn, optimizer, self.mesh, self.state)
     self.batches = [mesh_lib.make_global_batch(b, self.mesh) for b in batches]
     self.rng, self.i = jax.random.key(1), 0
     self.model = task.model

@@ -45,14 +45,8 @@ FLAGS = flags.FLAGS
 
 def _time(fn, min_seconds=0.05):
   """Seconds per call of `fn()` (one loop lasting at least `min_seconds`)."""
-  fn()
-  start = time.perf_counter()
-  fn()
-  number = max(1, int(min_seconds / max(time.perf_counter() - start, 1e-7)))
-  start = time.perf_counter()
-  for _ in range(number):
-    fn()
-  return (time.perf_counter() - start) / number
+  from gcnet.eval import timing  # pylint: disable=g-import-not-at-top  (JAX late)
+  return timing.time_call(fn, repeats=1, min_seconds=min_seconds)
 
 
 def _metrics(pred, stopped, label, background):
@@ -74,12 +68,11 @@ def main(argv):
   from gcnet.runtime import onnx_export, onnx_quantize, onnx_runner  # pylint: disable=g-import-not-at-top
   from gcnet.runtime.export import ExportStage  # pylint: disable=g-import-not-at-top
   from gcnet.runtime.load import load_run  # pylint: disable=g-import-not-at-top
-  from gcnet.runtime.splits import split_inputs  # pylint: disable=g-import-not-at-top
   from gcnet.runtime.staged_model import StagedModel, TensorSpec  # pylint: disable=g-import-not-at-top
 
-  run = load_run(FLAGS.workdir, kinds=("image", "keyword"), tool="export_inference")
+  run = load_run(FLAGS.workdir, kinds=("classification",), tool="export_inference")
   staged = StagedModel(run.model, run.params)
-  test = split_inputs(run, "test")
+  test = run.split_inputs("test")
   x_all, label = test["inputs"], test["label"]
   directory = FLAGS.export_dir
   manifest = json.load(open(os.path.join(directory, onnx_runner.MANIFEST)))
@@ -101,7 +94,7 @@ def main(argv):
   open(ungated_files["float32"], "wb").write(float_bytes)
   if "int8" in precisions:
     ungated_files["int8"] = os.path.join(ungated_dir, "network.int8.onnx")
-    calib = split_inputs(run, "train", FLAGS.num_calibration)["inputs"]
+    calib = run.split_inputs("train", FLAGS.num_calibration)["inputs"]
     open(ungated_files["int8"], "wb").write(onnx_quantize.quantize_int8(float_bytes, calib))
   ungated = {p: onnx_runner.session(f) for p, f in ungated_files.items()}
 

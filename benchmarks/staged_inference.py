@@ -58,35 +58,35 @@ def _ungated_fn(staged, baseline_workdir):
 def _stage_time(runner, stage, stage_inputs, rows, clock) -> float:
   """Seconds per call of `stage` alone on `rows` rows (stage inputs hold a batch of samples)."""
   import numpy as np  # pylint: disable=g-import-not-at-top
-  from gcnet import runtime  # pylint: disable=g-import-not-at-top
+  from gcnet.eval import timing  # pylint: disable=g-import-not-at-top
   x = stage_inputs[stage]
   if stage == 0:
     x = np.resize(x, (rows,) + x.shape[1:])       # repeats samples up to `rows`
-    return runtime.time_call(runner.run_stage, 0, x, clock=clock)
-  return runtime.time_call(runner.run_stage, stage, x, np.arange(rows, dtype=np.int32) % len(x),
+    return timing.time_call(runner.run_stage, 0, x, clock=clock)
+  return timing.time_call(runner.run_stage, stage, x, np.arange(rows, dtype=np.int32) % len(x),
                           clock=clock)
 
 
 def _round(runner, staged_run, ungated, stage_inputs, inputs, batch, clock) -> dict:
   """One measurement of every quantity with `clock`, plus the runner's counts of the stream."""
-  from gcnet import runtime  # pylint: disable=g-import-not-at-top
+  from gcnet.eval import timing  # pylint: disable=g-import-not-at-top
   stages = [_stage_time(runner, i, stage_inputs, batch, clock) for i in range(len(stage_inputs))]
   runner.reset_counts()
-  realized = runtime.time_stream(staged_run, inputs, batch, clock)
+  realized = timing.time_stream(staged_run, inputs, batch, clock)
   counts = {"bucket_calls": [dict(c) for c in runner.bucket_calls],
             "samples": list(runner.samples), "calls": list(runner.calls)}
   bucketed = sum(n * (stages[i] if size == batch else
                       _stage_time(runner, i, stage_inputs, size, clock))
                  for i, calls in enumerate(counts["bucket_calls"]) for size, n in calls.items())
   return {"stages": stages, "realized": realized, "bucketed": bucketed / len(inputs),
-          "ungated": runtime.time_stream(ungated, inputs, batch, clock), "counts": counts}
+          "ungated": timing.time_stream(ungated, inputs, batch, clock), "counts": counts}
 
 
 def _summary(rounds: list[dict], reach, batch) -> dict:
-  from gcnet import runtime  # pylint: disable=g-import-not-at-top
+  from gcnet.eval import timing  # pylint: disable=g-import-not-at-top
   stages = [statistics.median(r["stages"][i] for r in rounds) for i in range(len(reach))]
   med = {k: statistics.median(r[k] for r in rounds) for k in ("realized", "ungated", "bucketed")}
-  expected = runtime.expected_time(stages, reach, batch)
+  expected = timing.expected_time(stages, reach, batch)
   return {"stage_seconds_per_call": stages, "expected_s_per_sample": expected,
           "bucketed_s_per_sample": med["bucketed"], "realized_s_per_sample": med["realized"],
           "ungated_s_per_sample": med["ungated"],
@@ -101,6 +101,7 @@ def measure_batch(staged, thetas, ungated, inputs, labels, batch, rounds, bucket
   """All timings at one batch size, with the wall clock and with this process's CPU time."""
   import numpy as np  # pylint: disable=g-import-not-at-top
   from gcnet import runtime  # pylint: disable=g-import-not-at-top
+  from gcnet.eval import timing  # pylint: disable=g-import-not-at-top
   runner = runtime.StagedRunner(staged, thetas, max_batch=batch, bucket_step=bucket_step)
   num = (len(inputs) // batch) * batch
   inputs, labels = inputs[:num], labels[:num]
@@ -111,8 +112,8 @@ def measure_batch(staged, thetas, ungated, inputs, labels, batch, rounds, bucket
     staged_run = lambda x: runner.run_one(x[0])[0]
   else:
     staged_run = lambda x: runner(x).predictions
-  runtime.time_stream(staged_run, inputs, batch)       # warm-up: compiles every bucket it meets
-  runtime.time_stream(ungated, inputs, batch)
+  timing.time_stream(staged_run, inputs, batch)       # warm-up: compiles every bucket it meets
+  timing.time_stream(ungated, inputs, batch)
   measured = {"wall": [], "cpu": []}
   for _ in range(rounds):                            # interleaved: both clocks every round
     for clock, results in measured.items():
@@ -145,15 +146,15 @@ def run_benchmark(workdir, baseline_workdir="", batch_sizes=(1, 256), num_sample
   run = runtime.load_run(workdir)
   staged = runtime.StagedModel(run.model, run.params)
   thetas, source = run.thetas([float(t) for t in theta] if theta else None)
-  data = runtime.split_inputs(run, "test", max(num_samples, stream_samples))
-  test_preds = runtime.split_predictions(run, "test")
+  data = run.split_inputs("test", max(num_samples, stream_samples))
+  test_preds = run.split_predictions("test")
   ungated, ungated_name = _ungated_fn(staged, baseline_workdir)
+  from gcnet.eval import compute  # pylint: disable=g-import-not-at-top
   if baseline_workdir:
-    from gcnet.eval import compute  # pylint: disable=g-import-not-at-top
     base = runtime.load_run(baseline_workdir, with_dataset=False)
     base_costs = compute.stage_costs(base.model, base.params, data["inputs"][:1])
   else:
-    base_costs = runtime.ungated_costs(run.config, run.model.num_classes, data["inputs"][:1])
+    base_costs = compute.ungated_costs(run.config, run.model.num_classes, data["inputs"][:1])
   costs = runtime.deployment_costs(run.model, run.params, data["inputs"][:1], test_preds, thetas,
                                   base_costs)
   result = {"workdir": str(workdir), "experiment": run.config.experiment, "step": run.step,

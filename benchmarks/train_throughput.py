@@ -203,19 +203,14 @@ class BareStep:
     import jax
     from gcnet import tasks
     from gcnet.train import loop, mesh as mesh_lib
-    from gcnet.train.loss import make_loss_fn
-    from gcnet.train.step import make_multi_train_step, make_train_step
-    task = tasks.get_task(config)
-    self.mesh = mesh_lib.make_mesh(config.mesh)
-    self.state, optimizer = loop.init_state(task, config, self.mesh)
-    loss_fn = make_loss_fn(task, config.loss.terms, config.loss.get("ramp"),
-                           config.train.num_steps)
+    self.mesh, self.state, train_step, multi_step = loop.make_train_steps(
+        config, tasks.get_task(config))
     self.k = config.train.steps_per_call
     if self.k == 1:
-      self.step = make_train_step(loss_fn, optimizer, self.mesh, self.state)
+      self.step = train_step
       self.batches = [mesh_lib.make_global_batch(b, self.mesh) for b in batches]
     else:
-      self.step = make_multi_train_step(loss_fn, optimizer, self.mesh, self.state)
+      self.step = multi_step
       self.batches = [mesh_lib.make_global_batches(batches[i:i + self.k], self.mesh)
                       for i in range(0, len(batches) - self.k + 1, self.k)]
     self.rng, self.log_every, self.i = jax.random.key(1), config.train.log_every_steps, 0

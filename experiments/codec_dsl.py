@@ -95,7 +95,6 @@ def codec_loss_config(pathway: str, budget: float, predict: bool = False,
   loss.budget_on = "decision"
   loss.mel_scales = (32, 64, 128, 256, 512)   # 4-64 ms windows at 8 kHz
   loss.mel_log_weight = 1.0
-  loss.gate_positive_weight = 1.0         # unused (classification only)
   return loss
 
 
@@ -109,26 +108,22 @@ def codec_eval_config() -> mlc.ConfigDict:
   ev.n_q = 0                              # quantizers at evaluation (0: all)
   ev.timing_seconds = 20.0                # audio decoded for the decode-time comparison
   ev.timing_repeats = 3
-  ev.theta = 0.5                          # unused (classification only)
   ev.baseline_workdir = ""                # a heavy-only run to compare against
   return ev
 
 
 def parse_arg(arg: str) -> dict:
   """`"dsl_budget0.1,predict,stage2"` -> `{"pathway": "dsl", "budget": 0.1, "predict": True,
-  "stage2": True, "runlocal": False}`."""
-  parts = {"pathway": "dsl", "budget": DEFAULT_BUDGET, "predict": False, "stage2": False,
-           "runlocal": False}
-  for part in filter(None, (p.strip() for p in arg.split(","))):
-    if part in ("runlocal", "predict", "stage2"):
-      parts[part] = True
-    elif part in ("dsl", "heavy", "light"):
-      parts["pathway"] = part
-    elif part.startswith("dsl_budget"):
-      parts["pathway"], parts["budget"] = "dsl", float(part[len("dsl_budget"):])
-    else:
-      raise ValueError(f"Unknown codec_dsl config argument {part!r}; use dsl, dsl_budget<rho>, "
-                       "heavy, light, predict, stage2, runlocal (comma-separated).")
+  "stage2": True, "runlocal": False}` (the words read by `common.parse_arg`)."""
+  words = common.parse_arg(arg, "codec_dsl", words=("dsl", "heavy", "light", "predict", "stage2"),
+                           numbered=("dsl_budget",))
+  pathways = [p for p in ("dsl", "heavy", "light") if words[p]]
+  if len(pathways) > 1:
+    raise ValueError(f"codec_dsl config argument {arg!r} names {len(pathways)} pathways; use one.")
+  parts = {"pathway": (pathways or ["dsl"])[0], "budget": DEFAULT_BUDGET,
+           **{k: words[k] for k in ("predict", "stage2", "runlocal")}}
+  if words["dsl_budget"] is not None:
+    parts["pathway"], parts["budget"] = "dsl", words["dsl_budget"]
   if parts["predict"] and (parts["pathway"] != "dsl" or not parts["stage2"]):
     raise ValueError("'predict' (the error-predicting switch) needs a DSL codec on a frozen heavy "
                      "decoder: use dsl[_budget<rho>],predict,stage2.")
@@ -170,7 +165,7 @@ def build_config(arg: str, experiment: str, data: mlc.ConfigDict, size: str) -> 
     config.warm_start.workdir = "runs/codec_heavy"
     config.warm_start.frozen = ("encoder", "quantizer") + (("heavy",) if pathway == "dsl" else ())
   if runlocal:
-    common.apply_arg(config, "runlocal")
+    common.apply_runlocal(config)
     config.train.batch_size = 8
     config.data.crop_seconds = 0.25
     config.data.eval_crop_seconds = 0.5

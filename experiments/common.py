@@ -83,12 +83,40 @@ def image_model_config(gated: bool) -> mlc.ConfigDict:
   return model
 
 
+def parse_arg(arg: str, experiment: str, words=(), numbered=()) -> dict:
+  """The one reader of a config argument (`--config=experiments/x.py:ARG`): comma-separated words.
+
+  Returns `{word: bool}` for "runlocal" and each of `words`, and `{prefix: float or None}` for each
+  of `numbered` (a word `<prefix><number>`, e.g. "dsl_budget0.3").
+  Raises:
+    ValueError: a word that is none of these, naming the ones `experiment` takes.
+  """
+  words = ("runlocal", *words)
+  out = {w: False for w in words} | {p: None for p in numbered}
+  for part in filter(None, (p.strip() for p in arg.split(","))):
+    prefix = next((p for p in numbered if part.startswith(p)), None)
+    if part in words:
+      out[part] = True
+    elif prefix is not None:
+      try:
+        out[prefix] = float(part[len(prefix):])
+      except ValueError:
+        prefix = None
+    if part not in words and prefix is None:
+      known = ", ".join([*words, *(f"{p}<number>" for p in numbered)])
+      raise ValueError(f"Unknown {experiment} config argument {part!r}; use {known} "
+                       "(comma-separated), or nothing.")
+  return out
+
+
 def apply_arg(config: mlc.ConfigDict, arg: str) -> None:
-  """`runlocal` shrinks the run to seconds (tests, smoke runs); '' leaves it as is."""
-  if not arg:
-    return
-  if arg != "runlocal":
-    raise ValueError(f"Unknown config argument {arg!r}; use '' or 'runlocal'.")
+  """The config argument of an experiment that takes only `runlocal`."""
+  if parse_arg(arg, config.experiment)["runlocal"]:
+    apply_runlocal(config)
+
+
+def apply_runlocal(config: mlc.ConfigDict) -> None:
+  """Shrinks the run to seconds (tests, smoke runs)."""
   config.train.num_steps = 20
   config.train.batch_size = 32
   config.train.warmup_steps = 2

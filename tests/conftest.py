@@ -21,3 +21,14 @@ def fsdd_dir():
     pytest.fail(f"Real FSDD data not found at {path}: this test needs ../shared/data/fsdd beside "
                 "the checkout (see ../shared/data/README.md).")
   return path
+
+
+@pytest.fixture(scope="module")
+def tiny_codec():
+  """`(model, variables)` of the "tiny" DSL codec (no discriminator), for the codec's model and
+  task tests."""
+  import jax.numpy as jnp  # pylint: disable=g-import-not-at-top  (after XLA_FLAGS above)
+  from gcnet.models.codec import from_config  # pylint: disable=g-import-not-at-top
+  from tests.models.codec.codec_testutil import fill_variables  # pylint: disable=g-import-not-at-top
+  model = from_config({"size": "tiny"})
+  return model, fill_variables(model, jnp.zeros((2, 640)))

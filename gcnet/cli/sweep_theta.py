@@ -12,7 +12,7 @@ from gcnet.cli import common
 
 
 def define_flags():
-  flags.DEFINE_string("workdir", None, "A trained run's directory (the --workdir it was trained in).")
+  flags.DEFINE_string("workdir", None, "A trained run's directory (its training --workdir).")
   flags.DEFINE_string("output", "", "Where to write the tables and plots ('': the run directory).")
   flags.DEFINE_float("target_recall", None, "Validation positive recall of the chosen theta "
                      "(default: config.eval.target_recall).")
@@ -28,7 +28,7 @@ def main(argv):
   del argv
   from gcnet.runtime import threshold_report  # pylint: disable=g-import-not-at-top  (JAX late)
   f = flags.FLAGS
-  result = threshold_report.sweep_run(f.workdir, f.output, f.target_recall,
+  result = threshold_report.write_threshold_sweep(f.workdir, f.output, f.target_recall,
                                       [float(t) for t in f.thetas], f.batch_size, f.table_step)
   c = result["chosen"]
   print(f"theta chosen on validation for recall >= {result['target_recall']:g}: "

@@ -1,7 +1,7 @@
 """Datasets by name: `get_dataset(config.data)` imports only the module that builds the named one."""
 
 from gcnet import catalog
-from gcnet.data.dataset import Dataset
+from gcnet.data.contract import Dataset
 
 DATASETS = {
     "fashion_mnist": "gcnet.data.images.fashion_mnist:fashion_mnist_dataset",
@@ -18,7 +18,7 @@ def get_dataset(data_config) -> Dataset:
   """Builds the dataset named `data_config.name` (preparing it on first use where it can).
 
   The name is a key of `DATASETS`, `tfds:<name>`, or `"module.path:function"` of your own
-  `function(data_config) -> Dataset`.
+  `function(data_config) -> Dataset` (any class that implements `gcnet.data.contract.Dataset`).
   """
   return catalog.resolve(DATASETS, data_config.name, "dataset")(data_config)
 

@@ -1,8 +1,8 @@
-"""`Dataset`: a labelled image classification dataset with train / validation / test sources.
+"""`ImageDataset`: a labelled image classification dataset (`gcnet.data.contract.Dataset`).
 
-A dataset wraps random-access "raw" sources of its official splits (a TFDS data source, or any
-sequence of dicts), carves validation out of the official train split (`gcnet.data.splits`) and maps
-source classes to gcnet labels (`gcnet.data.labels`). Each example of `Dataset.source(split)` is
+It wraps random-access "raw" sources of its official splits (a TFDS data source, or any sequence of
+dicts), carves validation out of the official train split (`gcnet.data.validation_carve`) and maps source
+classes to gcnet labels (`gcnet.data.labels`). Each example of `ImageDataset.source(split)` is
 
     {"inputs": uint8 [H, W, C], "label": int32 [], "source_label": int32 []}
 """
@@ -12,14 +12,15 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from gcnet.data import contract
 from gcnet.data import in_memory
 from gcnet.data import labels as labels_lib
-from gcnet.data import splits as splits_lib
+from gcnet.data import validation_carve
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class LabeledSource:
-  """Random-access source over (a subset of) a raw split, with labels mapped.
+class LabeledSource(contract.SourceBase):
+  """Random-access source over (a subset of) a raw split, with labels mapped (no augmentation).
 
   Attributes:
     raw: sequence of dicts holding `inputs_key` (an image) and `label_key` (a source class id).
@@ -45,14 +46,12 @@ class LabeledSource:
     records = read_many(positions) if read_many else [self.raw[p] for p in positions]
     return [self._example(r) for r in records]
 
-  _getitems = __getitems__  # Grain's name for batched reads.
-
   def read_batch(self, indices: Sequence[int]) -> dict[str, np.ndarray]:
     """`stack_examples(self.__getitems__(indices))`, in one indexing op per array when the raw
     split is held as arrays (`gcnet.data.in_memory.ArraySource`)."""
-    columns = getattr(self.raw, "columns", None)
+    columns = getattr(self.raw, "columns", None)  # Raw records held as arrays, or not.
     if columns is None:
-      return stack_examples(self.__getitems__(indices))
+      return contract.stack_examples(self.__getitems__(indices))
     positions = np.asarray(indices, np.int64)
     if positions.size and not (0 <= positions.min() and positions.max() < len(self)):
       raise IndexError(f"Indices {positions.min()}..{positions.max()} out of range for a source "
@@ -67,9 +66,7 @@ class LabeledSource:
             "source_label": source_label}
 
   def _position(self, i) -> int:
-    i = int(i)
-    if not 0 <= i < len(self):
-      raise IndexError(f"Index {i} out of range for a source of {len(self)} examples.")
+    i = contract.check_index(i, len(self))
     return i if self.indices is None else int(self.indices[i])
 
   def _example(self, record) -> dict[str, np.ndarray]:
@@ -81,12 +78,7 @@ class LabeledSource:
             "source_label": np.int32(source_label)}
 
 
-def stack_examples(examples: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-  """List of examples -> batch dict of arrays with a leading axis `[len(examples), ...]`."""
-  return {k: np.stack([e[k] for e in examples]) for k in examples[0]}
-
-
-class Dataset:
+class ImageDataset:
   """An image dataset split into train / validation / test with gcnet labels.
 
   Attributes:
@@ -134,14 +126,11 @@ class Dataset:
     return self.num_classes - 1
 
   def source(self, split: str) -> LabeledSource:
-    """Random-access source of `split` in {"train", "validation", "test"}."""
-    if split not in splits_lib.SPLITS:
-      raise ValueError(f"Unknown split {split!r} of dataset {self.name!r}; valid splits: "
-                       f"{', '.join(splits_lib.SPLITS)}.")
-    if split == "test":
+    """Random-access source of `split` in `contract.SPLITS`."""
+    if contract.check_split(split, self.name) == "test":
       indices = None
     else:
-      train, validation = splits_lib.train_validation_indices(
+      train, validation = validation_carve.train_validation_indices(
           len(self._raw_split("train")), self._validation_fraction, self._split_seed)
       indices = train if split == "train" else validation
     official = "test" if split == "test" else "train"
@@ -154,4 +143,5 @@ class Dataset:
     return self._raw[official]
 
   def __repr__(self) -> str:
-    return (f"Dataset({self.name!r}, classes={self.class_names}, input_shape={self.input_shape})")
+    return (f"ImageDataset({self.name!r}, classes={self.class_names}, "
+            f"input_shape={self.input_shape})")

@@ -64,5 +64,18 @@ def class_names(positive_classes: Sequence[int], source_class_names: Sequence[st
   return tuple(source_class_names[c] for c in positive_classes) + (BACKGROUND,)
 
 
+def label_names(num_classes: int, *candidates) -> tuple[str, ...]:
+  """The `num_classes` (`K + 1`) label names: the first of `candidates` (name sequences, None
+  skipped) that holds `K + 1` names, or `K` names (background appended); else the label numbers
+  `"0".."K-1"` and background. `()` for unlabelled data (`num_classes == 0`)."""
+  if not num_classes:
+    return ()
+  for names in candidates:
+    if names is not None and len(names) in (num_classes, num_classes - 1):
+      names = tuple(str(n) for n in names)
+      return names if len(names) == num_classes else names + (BACKGROUND,)
+  return tuple(str(i) for i in range(num_classes - 1)) + (BACKGROUND,)
+
+
 def _flag_tuple(ids: tuple[int, ...]) -> str:
   return "(" + ",".join(str(i) for i in ids) + ("," if len(ids) == 1 else "") + ")"

@@ -1,8 +1,9 @@
 """Grain input pipelines: an infinite, checkpointable train iterator and padded eval batches.
 
-Batches are dicts of NumPy arrays with a leading batch axis (see docs/architecture.md):
+Batches are dicts of NumPy arrays with a leading batch axis (`gcnet.data.contract`): e.g.
 `inputs` uint8 `[b, H, W, C]`, `label` int32 `[b]`, `source_label` int32 `[b]`, where `b` is the
-process-local batch size `global_batch_size // process_count`.
+process-local batch size `global_batch_size // process_count`. Every source is read through the
+contract's two batched reads: `augmented_batch` for training, `read_batch` for evaluation.
 """
 
 from typing import Iterator
@@ -11,7 +12,7 @@ from absl import flags
 import grain
 import numpy as np
 
-from gcnet.data.dataset import Dataset, LabeledSource, stack_examples
+from gcnet.data.contract import Dataset, Source
 
 # Reading threads and batches read ahead per process (in the main process, or per worker).
 _READ_THREADS = 4
@@ -20,11 +21,14 @@ _PREFETCH_BATCHES = 8
 _ENDLESS = 2 ** 62
 
 
-def local_batch_size(global_batch_size: int, process_count: int) -> int:
-  """`global_batch_size // process_count`; an error unless it divides evenly and is positive."""
+def local_batch_size(global_batch_size: int, process_index: int, process_count: int) -> int:
+  """`global_batch_size // process_count`; an error unless it divides evenly and is positive, or
+  `process_index` is not one of the `process_count` processes."""
   if global_batch_size <= 0 or global_batch_size % process_count:
     raise ValueError(f"The global batch size {global_batch_size} must be a positive multiple of "
                      f"the process count {process_count}.")
+  if not 0 <= process_index < process_count:
+    raise ValueError(f"process_index {process_index} not in [0, {process_count}).")
   return global_batch_size // process_count
 
 
@@ -58,9 +62,7 @@ def train_iterator(ds: Dataset, split: str = "train", *, global_batch_size: int,
     `grain.checkpoint.CheckpointSave/CheckpointRestore`) save and restore its position, a small
     JSON dict. Restore into an iterator built with the same arguments (worker_count included).
   """
-  batch = local_batch_size(global_batch_size, process_count)
-  if not 0 <= process_index < process_count:
-    raise ValueError(f"process_index {process_index} not in [0, {process_count}).")
+  batch = local_batch_size(global_batch_size, process_index, process_count)
   source = ds.source(split)
   if len(source) == 0:
     raise ValueError(f"Split {split!r} of dataset {ds.name!r} is empty.")
@@ -91,14 +93,11 @@ def eval_batches(ds: Dataset, split: str, *, batch_size: int, process_index: int
     An iterator of `{inputs [b, ...], label int32 [b], source_label int32 [b], mask bool [b]}`;
     `mask` is False on padding.
   """
-  batch = local_batch_size(batch_size, process_count)
-  if not 0 <= process_index < process_count:
-    raise ValueError(f"process_index {process_index} not in [0, {process_count}).")
-  source = ds.source(split)
-  return _padded_batches(source, process_index, process_count, batch)
+  batch = local_batch_size(batch_size, process_index, process_count)
+  return _padded_batches(ds.source(split), process_index, process_count, batch)
 
 
-def _padded_batches(source: LabeledSource, process_index: int, process_count: int,
+def _padded_batches(source: Source, process_index: int, process_count: int,
                     batch: int) -> Iterator[dict[str, np.ndarray]]:
   n = len(source)
   if n == 0:
@@ -111,19 +110,10 @@ def _padded_batches(source: LabeledSource, process_index: int, process_count: in
     indices = share[j * batch:(j + 1) * batch].tolist()
     out = {k: np.zeros((batch,) + np.shape(v), np.asarray(v).dtype) for k, v in template.items()}
     if indices:
-      for k, v in _read_batch(source, indices).items():
+      for k, v in source.read_batch(indices).items():
         out[k][:len(indices)] = v
     out["mask"] = np.arange(batch) < len(indices)
     yield out
-
-
-def _read_batch(source, indices: list[int]) -> dict[str, np.ndarray]:
-  """A batch dict of `source`'s examples at `indices`: one op per array through `read_batch` when the
-  source has it (`LabeledSource`), else its examples stacked."""
-  read_batch = getattr(source, "read_batch", None)
-  if read_batch is not None:
-    return read_batch(indices)
-  return stack_examples(source.__getitems__(indices))
 
 
 class _ReadStep:
@@ -131,12 +121,11 @@ class _ReadStep:
 
   The example stream is the concatenation of epochs, epoch `e` a permutation of the split seeded by
   `(seed, e)`; global batch `j` is stream positions `[j G, (j + 1) G)` and process `p` of `P` takes
-  positions `j G + p + P k`, `k < b` (`G = P b`). Sources with `augmented_batch(indices, epochs,
-  seed)` (augmentation that is a pure function of seed, epoch and index) are read through it,
-  sources with `read_batch(indices)` through that, others through `__getitems__`.
+  positions `j G + p + P k`, `k < b` (`G = P b`), read with `source.augmented_batch(indices,
+  epochs, seed)` (augmentation, if any, a pure function of seed, epoch and index).
   """
 
-  def __init__(self, source, seed: int, batch: int, process_index: int, process_count: int):
+  def __init__(self, source: Source, seed: int, batch: int, process_index: int, process_count: int):
     self._source = source
     self._seed = seed
     self._shuffle_seed = _shuffle_seed(seed)
@@ -167,10 +156,7 @@ class _ReadStep:
 
   def __call__(self, step: int) -> dict[str, np.ndarray]:
     indices, epochs = self.indices(int(step))
-    augmented = getattr(self._source, "augmented_batch", None)
-    if augmented is not None:
-      return stack_examples(augmented(indices.tolist(), epochs.tolist(), self._seed))
-    return _read_batch(self._source, indices.tolist())
+    return self._source.augmented_batch(indices.tolist(), epochs.tolist(), self._seed)
 
   def __getstate__(self):
     state = dict(self.__dict__)

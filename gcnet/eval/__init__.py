@@ -8,8 +8,8 @@
     print(format_report(report))
 """
 
-from gcnet.eval.calibration import calibrate_thetas, joint_recall
-from gcnet.eval.compute import expected_flops, part_names, stage_costs, xla_flops
+from gcnet.eval.calibration import calibrate_thetas
+from gcnet.eval.compute import expected_flops, part_names, stage_costs
 from gcnet.eval.evaluate import evaluate_run, load_baseline_report, validation_metrics
 from gcnet.eval.gate_metrics import (compression_metrics, confusion_matrix, end_to_end_predictions,
                                      metrics_at, reach_fractions, sparse_bytes)

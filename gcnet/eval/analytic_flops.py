@@ -11,6 +11,8 @@ from typing import Callable
 import flax.linen as nn
 import numpy as np
 
+from gcnet.models.audio_frontend import LogMelFrontend
+
 Rule = Callable[[nn.Module, tuple, object], float]
 _RULES: list[tuple[type, Rule]] = []
 
@@ -111,12 +113,4 @@ def log_mel_flops(module, args: tuple, y) -> float:
   return batch * (frames * per_frame + per_element * frames * mels)
 
 
-def _register_audio_rules():
-  try:
-    from gcnet.models.audio_frontend import LogMelFrontend  # pylint: disable=g-import-not-at-top
-  except ImportError:  # a checkout without the audio models
-    return
-  register(LogMelFrontend)(log_mel_flops)
-
-
-_register_audio_rules()
+register(LogMelFrontend)(log_mel_flops)

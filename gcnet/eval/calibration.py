@@ -92,14 +92,3 @@ def _lower_one_gate(pos: np.ndarray, thetas: np.ndarray) -> None:
       thetas[g] = below.max()
       return
   raise AssertionError("Every earlier gate already passes all positives.")
-
-
-def joint_recall(gate_probs, is_positive, thetas) -> float:
-  """Fraction of positives that no gate stops at `thetas` (1.0 for an ungated model)."""
-  probs = np.asarray(gate_probs, np.float32)
-  if probs.ndim == 1:
-    probs = probs[:, None]
-  pos = np.asarray(is_positive, bool)
-  if not pos.any():
-    return float("nan")
-  return float(_passes(probs[pos], np.asarray(thetas, np.float32)).mean())

@@ -31,23 +31,11 @@ import math
 
 import flax.linen as nn
 import jax
+import numpy as np
 
 from gcnet.eval import analytic_flops
+from gcnet.models.xla_cost import shapes_of, xla_flops
 from gcnet.nn import GatedCompression
-
-
-def _struct(tree):
-  return jax.tree.map(lambda a: jax.ShapeDtypeStruct(tuple(a.shape), a.dtype), tree)
-
-
-def xla_flops(fn, *args) -> float:
-  """FLOPs of `fn(*args)` from XLA's cost analysis (a dict in jax 0.10; a list of dicts earlier)."""
-  cost = jax.jit(fn).lower(*_struct(args)).compile().cost_analysis()
-  if isinstance(cost, (list, tuple)):
-    cost = cost[0] if cost else None
-  if not cost or "flops" not in cost:
-    return float("nan")
-  return float(cost["flops"])
 
 
 @dataclasses.dataclass
@@ -95,7 +83,7 @@ def _trace_stage(model: nn.Module, params, h, stage: int):
     with nn.intercept_methods(interceptor):
       return model.apply({"params": p}, x, stage, method="run_stage")
 
-  out = jax.eval_shape(run, _struct(params), h)
+  out = jax.eval_shape(run, shapes_of(params), h)
   return out, trace
 
 
@@ -112,8 +100,20 @@ def _owner_paths(params) -> list[tuple[tuple, int]]:
           for key_path, leaf in leaves]
 
 
+def stage_names(num_gates: int) -> tuple[str, ...]:
+  """Names of the `num_gates + 1` stages in execution order (staged execution, export):
+  `network`; `front, back`; or `stage_0, ..., stage_{G-1}, back`."""
+  if num_gates == 0:
+    return ("network",)
+  if num_gates == 1:
+    return ("front", "back")
+  return tuple(f"stage_{i}" for i in range(num_gates)) + ("back",)
+
+
 def part_names(num_gates: int) -> list[str]:
-  """Part names in execution order: `network`; `front, gate, back`; or `front_0, gate_0, ...`."""
+  """Names of the costed parts in execution order: stage `i < G` is two parts, its front and its
+  gate (`front, gate` with one gate; `front_i, gate_i` with more), the last stage is `back`
+  (`network` for an ungated model)."""
   if num_gates == 0:
     return ["network"]
   if num_gates == 1:
@@ -213,3 +213,22 @@ def expected_flops(costs: dict, reach, key: str = "flops_xla") -> float:
   for i in range(num_gates):
     total += reach[i] * (parts[names[2 * i]][key] + parts[names[2 * i + 1]][key])
   return total
+
+
+def ungated_costs(config, num_classes: int, example) -> dict | None:
+  """`stage_costs` of the same backbone without GC layers (`config.model.gated=False`), or None
+  when the model config has no `gated` switch. Shapes only: nothing is trained or run.
+
+  Args:
+    example: inputs `[n, ...]`; the first one is costed.
+  """
+  if not config.model.get("gated"):
+    return None
+  from gcnet import models  # pylint: disable=g-import-not-at-top
+  model_config = config.model.copy_and_resolve_references()
+  with model_config.unlocked():
+    model_config.gated = False
+  ungated = models.build(model_config, num_classes)
+  example = np.asarray(example)[:1]
+  params = jax.eval_shape(ungated.init, jax.random.key(0), example)["params"]
+  return stage_costs(ungated, params, example)

@@ -41,19 +41,6 @@ def _keep_first_inputs(batches, store: dict):
     yield batch
 
 
-def _ungated_costs(config, num_classes: int, example):
-  """Costs of the ungated model with the same backbone, when the model config has `gated`."""
-  if "gated" not in config.model or not config.model.gated:
-    return None
-  from gcnet import models  # pylint: disable=g-import-not-at-top
-  model_config = config.model.copy_and_resolve_references()
-  with model_config.unlocked():
-    model_config.gated = False
-  ungated = models.build(model_config, num_classes)
-  params = jax.eval_shape(ungated.init, jax.random.key(0), example)["params"]
-  return compute.stage_costs(ungated, params, example)
-
-
 def load_baseline_report(workdir: str) -> dict | None:
   """The report.json of a baseline run, or None (with a warning) when it cannot be read."""
   try:
@@ -98,7 +85,7 @@ def evaluate_run(config, model, params, dataset, *, step: int, baseline_workdir:
 
   example = first["inputs"]
   costs = compute.stage_costs(model, params, example)
-  ungated_costs = _ungated_costs(config, num_classes, example)
+  ungated_costs = compute.ungated_costs(config, num_classes, example)
 
   baseline_workdir = baseline_workdir or config.eval.get("baseline_workdir", "")
   baseline = load_baseline_report(baseline_workdir) if baseline_workdir else None

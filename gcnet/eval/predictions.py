@@ -14,9 +14,8 @@ import numpy as np
 from jax.experimental import multihost_utils
 
 from gcnet import ops
-from gcnet.nn.stats import find_stats
+from gcnet.nn.stats import STATS_COLLECTION, find_stats
 
-GATE_COLLECTION = "gate"
 
 # Jitted forward functions by model identity, so that periodic evaluation compiles once per model.
 _FORWARD_CACHE: dict[int, tuple[nn.Module, Any]] = {}
@@ -34,8 +33,8 @@ def forward_fn(model: nn.Module):
 
   @jax.jit
   def forward(params, inputs):
-    logits, state = model.apply({"params": params}, inputs, mutable=[GATE_COLLECTION])
-    stats = find_stats(state.get(GATE_COLLECTION, {}), ops.GCStats)
+    logits, state = model.apply({"params": params}, inputs, mutable=[STATS_COLLECTION])
+    stats = find_stats(state.get(STATS_COLLECTION, {}), ops.GCStats)
     batch = logits.shape[0]
     if stats:
       probs = jnp.stack([s.gate.prob for s in stats], axis=-1)

@@ -17,13 +17,13 @@ compute {parts {name: {flops_xla, flops_analytic, analytic_over_xla, params}}, t
 unassigned_params, expected_flops {default, calibrated}, expected_flops_analytic, saving_ratio}.
 """
 
-import math
-
 import numpy as np
 
+from gcnet.data import labels
 from gcnet.eval import calibration
 from gcnet.eval import compute
 from gcnet.eval import gate_metrics as gm
+from gcnet.train import run_dir
 
 OPERATING_POINTS = ("default", "calibrated")
 
@@ -94,8 +94,7 @@ def build_report(*, experiment: str, step: int, val_preds: dict, test_preds: dic
       "num_samples": {"validation": int(len(val_preds["label"])),
                       "test": int(len(test_preds["label"]))},
       "num_classes": num_classes,
-      "class_names": (list(class_names) if class_names is not None
-                      else [str(i) for i in range(num_classes - 1)] + ["background"]),
+      "class_names": list(labels.label_names(num_classes, class_names)),
       "num_gates": num_gates,
       "target_recall": float(target_recall),
       "default_theta": float(default_theta),
@@ -123,7 +122,7 @@ def build_report(*, experiment: str, step: int, val_preds: dict, test_preds: dic
   else:
     report["compression"] = {"zero_fraction": test_default["zero_fraction"][0]
                              if num_gates else None}
-  return _jsonable(report)
+  return run_dir.jsonable(report)
 
 
 def _baseline(baseline_report, workdir, gating):
@@ -136,20 +135,6 @@ def _baseline(baseline_report, workdir, gating):
   return {"workdir": workdir, "experiment": baseline_report.get("experiment"),
           "accuracy": accuracy, "delta": delta,
           "flops_xla": (compute_section.get("total") or {}).get("flops_xla")}
-
-
-def _jsonable(x):
-  if isinstance(x, dict):
-    return {str(k): _jsonable(v) for k, v in x.items()}
-  if isinstance(x, (list, tuple, np.ndarray)):
-    return [_jsonable(v) for v in (x.tolist() if isinstance(x, np.ndarray) else x)]
-  if isinstance(x, (bool, np.bool_)):
-    return bool(x)
-  if isinstance(x, (int, np.integer)):
-    return int(x)
-  if isinstance(x, (float, np.floating)):
-    return None if not math.isfinite(float(x)) else float(x)
-  return x
 
 
 def _fmt(value, spec: str = ".4f") -> str:

@@ -20,6 +20,7 @@ import numpy as np
 from gcnet.eval import calibration
 from gcnet.eval import compute
 from gcnet.eval import gate_metrics as gm
+from gcnet.train import run_dir
 
 # Columns of a sweep row, in table order. "val_*" are on validation, the rest on test.
 COLUMNS = ("theta", "val_stop_rate", "val_positive_recall", "val_accuracy", "stop_rate",
@@ -135,16 +136,4 @@ def to_markdown(result: dict, step: float = 0.0) -> str:
 
 def to_json(result) -> str:
   """JSON text of a sweep (or any nested result): NumPy values as Python, NaN and inf as null."""
-  def clean(x):
-    if isinstance(x, dict):
-      return {str(k): clean(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple, np.ndarray)):
-      return [clean(v) for v in x]
-    if isinstance(x, (bool, np.bool_)):
-      return bool(x)
-    if isinstance(x, (int, np.integer)):
-      return int(x)
-    if isinstance(x, (float, np.floating)):
-      return float(x) if math.isfinite(float(x)) else None
-    return x
-  return json.dumps(clean(result), indent=2)
+  return json.dumps(run_dir.jsonable(result), indent=2)

@@ -13,6 +13,7 @@ MODELS = {
 }
 
 
-def build(model_config, num_classes: int | None):
-  """The Linen module named `model_config.name` (`num_classes`: `K + 1`; None for a codec)."""
+def build(model_config, num_classes: int):
+  """The Linen module named `model_config.name` (`num_classes`: `K + 1`, or
+  `gcnet.data.contract.UNLABELLED` (0) for a model of unlabelled data, e.g. a codec)."""
   return catalog.resolve(MODELS, model_config.name, "model")(model_config, num_classes)

@@ -23,8 +23,8 @@ import flax.linen as nn
 import jax
 
 from gcnet import ops
+from gcnet.nn.stats import STATS_COLLECTION
 
-SWITCH_COLLECTION = "gate"
 
 
 class DynamicSwitch(nn.Module):
@@ -64,7 +64,7 @@ class DynamicSwitch(nn.Module):
     r, stats = self.route(h, mode)
     y, r, stats = ops.decode_segments(h, r, stats, self.heavy, self.light, self.segment_frames,
                                       self.context_frames, force)
-    self.sow(SWITCH_COLLECTION, "stats", stats)
+    self.sow(STATS_COLLECTION, "stats", stats)
     return y, r
 
   def route(self, h: jax.Array, mode: str = "hard") -> tuple[jax.Array, ops.SwitchStats]:

@@ -7,8 +7,8 @@ import jax
 import jax.numpy as jnp
 
 from gcnet import ops
+from gcnet.nn.stats import STATS_COLLECTION
 
-GATE_COLLECTION = "gate"
 
 
 class GatedCompression(nn.Module):
@@ -54,6 +54,6 @@ class GatedCompression(nn.Module):
       features = nn.relu(nn.Dense(self.gate_hidden, name="gate_hidden")(features))
     logits = nn.Dense(1, name="gate_out")(features)[..., 0]
     prob, gate_stats = ops.gate(logits)
-    self.sow(GATE_COLLECTION, "stats",
+    self.sow(STATS_COLLECTION, "stats",
              ops.GCStats(gate=gate_stats, compression=ops.compression_stats(z)))
     return z.astype(h.dtype), prob

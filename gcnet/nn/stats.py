@@ -1,7 +1,8 @@
-"""The one finder of the statistics that layers sow, in the order the layers sowed them.
+"""The collection that gcnet layers sow their statistics into, and the one finder of them, in the
+order the layers sowed them.
 
-`GatedCompression` and `DynamicSwitch` sow `ops.GCStats` / `ops.SwitchStats` into a collection (e.g.
-`"gate"`), read with `mutable=[...]`:
+`GatedCompression` and `DynamicSwitch` sow `ops.GCStats` / `ops.SwitchStats` into `STATS_COLLECTION`
+(`"gate"`), read with `mutable=[...]`:
 
     logits, collections = model.apply(variables, x, mutable=["gate"])
     stats = find_stats(collections["gate"], ops.GCStats)       # [GCStats of layer 0, layer 1, ...]
@@ -10,6 +11,8 @@
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+STATS_COLLECTION = "gate"  # The one name of the collection of sown layer statistics.
 
 
 def find_stats(collection: Any, cls: type[T]) -> list[T]:

@@ -4,23 +4,6 @@ import jax
 import jax.numpy as jnp
 
 from gcnet.ops.stats import GateStats
-from gcnet.ops.straight_through import hard_threshold
-
-
-def gate_logits(features: jax.Array, kernel: jax.Array, bias: jax.Array) -> jax.Array:
-  """Linear gate score.
-
-  Args:
-    features: `[B, D]` pooled features.
-    kernel: `[D]` or `[D, 1]`.
-    bias: scalar or `[1]`.
-  Returns:
-    float32 `[B]` logits.
-  """
-  features = jnp.asarray(features, jnp.float32)
-  kernel = jnp.asarray(kernel, jnp.float32).reshape(-1)
-  bias = jnp.asarray(bias, jnp.float32).reshape(())
-  return features @ kernel + bias
 
 
 def gate(logits: jax.Array) -> tuple[jax.Array, GateStats]:
@@ -34,14 +17,6 @@ def gate(logits: jax.Array) -> tuple[jax.Array, GateStats]:
   logits = jnp.asarray(logits, jnp.float32)
   prob = jax.nn.sigmoid(logits)
   return prob, GateStats(logit=logits, prob=prob)
-
-
-def gate_decision(prob: jax.Array, theta: float = 0.5) -> jax.Array:
-  """Pass decision `1.0` (run the back) where `prob >= theta`, else `0.0` (stopped).
-
-  Straight-through: the forward value is hard, the gradient is that of `prob`.
-  """
-  return hard_threshold(prob, theta)
 
 
 def stopped(probs: jax.Array, thetas) -> jax.Array:

@@ -53,17 +53,3 @@ def calibrate_theta(positive_probs: jax.Array, target_recall: float) -> jax.Arra
   k = min(int((1.0 - target_recall) * n + 1e-9), n - 1)
   return p[k]
 
-
-def compression_bytes(z: jax.Array, bytes_per_value: int = 4) -> tuple[jax.Array, jax.Array]:
-  """Mean per-sample bytes of `z` `[B, ...]` dense vs sparse (bitmap + non-zero values).
-
-  Returns:
-    `(dense_bytes, sparse_bytes)` float32 scalars.
-  """
-  flat = jnp.asarray(z).reshape(z.shape[0], -1)
-  n = flat.shape[-1]
-  nnz = jnp.sum(flat != 0, axis=-1).astype(jnp.float32)
-  bitmap = float(-(-n // 8))
-  dense = jnp.float32(n * bytes_per_value)
-  sparse = jnp.mean(bitmap + nnz * bytes_per_value)
-  return dense, sparse

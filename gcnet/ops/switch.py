@@ -42,4 +42,4 @@ def mix(r: jax.Array, heavy_out: jax.Array, light_out: jax.Array) -> jax.Array:
   return out.astype(heavy_out.dtype)
 
 
-__all__ = ["switch", "mix", "hard_threshold"]
+__all__ = ["switch", "mix"]

@@ -10,11 +10,9 @@
 Keyword spotting on audio files and streams: `gcnet.runtime.keywords`. See docs/deploy.md.
 """
 
-from gcnet.runtime.costs import boundary_bytes, deployment_costs, ungated_costs
+from gcnet.runtime.costs import boundary_bytes, deployment_costs
 from gcnet.runtime.export import (ExportStage, codec_export_stages, export_run, export_stage,
-                                  export_to_directory, gc_export_stages, load_exported)
-from gcnet.runtime.load import LoadedRun, WrongRunKind, load_run, run_kind
-from gcnet.runtime.splits import split_inputs, split_predictions
-from gcnet.runtime.staged_model import StagedModel, TensorSpec, stage_fn, stage_names
+                                  export_to_directory, gc_export_stages)
+from gcnet.runtime.load import LoadedRun, WrongRunKind, load_run
+from gcnet.runtime.staged_model import StagedModel, TensorSpec, stage_fn
 from gcnet.runtime.staged_runner import StagedOutput, StagedRunner
-from gcnet.runtime.timing import expected_time, time_call, time_stream

@@ -82,10 +82,3 @@ def deployment_costs(model, params, example, preds: dict, thetas,
       "boundary": boundary_bytes(preds, metrics["thetas"], costs["z_elements"]),
   }
 
-
-def ungated_costs(config, num_classes: int, example) -> dict | None:
-  """`stage_costs` of the same backbone without GC layers (`config.model.gated=False`), or None
-  when the model config has no `gated` switch. Shapes only: nothing is trained or run."""
-  from gcnet.eval import evaluate  # pylint: disable=g-import-not-at-top
-  example = np.asarray(example)[:1]
-  return evaluate._ungated_costs(config, num_classes, example)  # pylint: disable=protected-access

@@ -27,7 +27,6 @@ Shapes in the manifest give the batch axis as the string "b" (symbolic) or as a 
 
 import dataclasses
 import json
-import os
 from typing import Callable, Sequence
 
 import jax
@@ -37,7 +36,6 @@ from etils import epath
 from gcnet.runtime import standalone
 from gcnet.models.codec.staged import codec_stage_fns
 from gcnet.runtime.load import load_run
-from gcnet.runtime.splits import split_inputs
 from gcnet.runtime.staged_model import StagedModel, TensorSpec, output_names
 
 FORMAT = standalone.FORMAT
@@ -144,11 +142,6 @@ def export_to_directory(stages: Sequence[ExportStage], directory, example_inputs
   return manifest
 
 
-def load_exported(directory) -> tuple[dict, dict]:
-  """`(manifest, {stage name: jax.export.Exported})` of an export directory."""
-  return standalone.load(os.fspath(directory))
-
-
 FORMATS = ("stablehlo", "onnx", "litert", "weights")
 QUANTIZE = ("none", "int8")
 
@@ -205,7 +198,7 @@ def export_run(workdir, output, *, theta=(), batch_size: int = 0, num_examples: 
     raise ValueError("--quantize=int8 applies to the ONNX stages: add --format=onnx.")
   run = load_run(workdir)
   if run.dataset is not None:
-    examples = split_inputs(run, "test", max(num_examples, 1))["inputs"]
+    examples = run.split_inputs("test", max(num_examples, 1))["inputs"]
   elif input_shape:
     examples = np.zeros((max(num_examples, 1), *map(int, input_shape)), np.dtype(input_dtype))
   else:
@@ -221,7 +214,7 @@ def export_run(workdir, output, *, theta=(), batch_size: int = 0, num_examples: 
   if "int8" in precisions:
     if run.dataset is None:
       raise ValueError(f"int8 calibration needs the training data of {workdir} on this machine.")
-    calibration = split_inputs(run, "train", num_calibration)["inputs"]
+    calibration = run.split_inputs("train", num_calibration)["inputs"]
   def stages_of(model):
     if run.kind == "codec":
       return codec_export_stages(model, run.variables, examples.shape[1], n_q or None)

@@ -6,15 +6,17 @@ here, so relative paths, damaged checkpoints and runs of the wrong kind behave t
     run = load_run("runs/fmnist_gc")            # or: config, model, params, dataset = load_run(...)
     logits = run.model.apply({"params": run.params}, images)
     thetas, source = run.thetas()               # calibrated in report.json, else config.eval.theta
-    run = load_run(workdir, kinds=("keyword",), tool="gcnet.cli.predict")   # else WrongRunKind
+    run = load_run(workdir, kinds=("classification",), inputs="audio", tool="gcnet.cli.predict")
 
 The run directory is read through `gcnet.train.run_dir` (its layout) and
 `gcnet.train.checkpoint.restore_params` (only the train state item, only its `params` and
 `model_state`; a checkpoint that cannot be read is skipped, with a warning, for the previous one;
 nothing in the run directory is changed).
 
-Kinds of run (`run_kind`): "image" (an image classifier, gated or not), "keyword" (a keyword
-spotter on audio windows) and "codec" (a neural audio codec).
+A run's kind is its task's name (`config.loss.task`: "classification", "codec", or a user's
+"module.path:Class"; `gcnet.tasks.task_name`), stored in its `config.json` and checked against the
+tasks gcnet can build, so an unknown task is a clear error. What a classifier reads, "audio"
+windows or "images" (`run_inputs`), is checked apart from the kind where a tool needs one of them.
 """
 
 import dataclasses
@@ -24,10 +26,11 @@ from typing import Any
 import ml_collections as mlc
 import numpy as np
 
+from gcnet import tasks
+from gcnet.data import labels
+from gcnet.data.contract import UNLABELLED
 from gcnet.train import checkpoint
 from gcnet.train import run_dir
-
-
 
 @dataclasses.dataclass
 class LoadedRun:
@@ -42,7 +45,7 @@ class LoadedRun:
       `"quantizer"`); `{}` for the GC models.
     step: the training step of the restored checkpoint.
     workdir: the run directory (absolute).
-    kind: "image", "keyword" or "codec" (`run_kind`).
+    kind: the name of the run's task (`gcnet.tasks.task_name`), e.g. "classification", "codec".
     report: the run's `report.json`, or None when it has none (or it cannot be read).
   """
 
@@ -58,6 +61,27 @@ class LoadedRun:
 
   def __iter__(self):
     return iter((self.config, self.model, self.params, self.dataset))
+
+  def _dataset(self):
+    if self.dataset is None:
+      raise ValueError(f"The dataset of {self.workdir} is not available here (load_run(..., "
+                       "with_dataset=True) needs its data on this machine).")
+    return self.dataset
+
+  def split_inputs(self, split: str = "test", num: int | None = None) -> dict:
+    """The first `num` examples of `split` (all when None): `{"inputs" [n, ...], "label" [n]}`
+    ("label" only for labelled data)."""
+    source = self._dataset().source(split)
+    batch = source.read_batch(range(len(source) if num is None else min(int(num), len(source))))
+    return {k: batch[k] for k in ("inputs", "label") if k in batch}
+
+  def split_predictions(self, split: str, batch_size: int | None = None) -> dict:
+    """`gcnet.eval.collect_predictions` of the model over `split` (every sample, no gating)."""
+    from gcnet import data as data_lib  # pylint: disable=g-import-not-at-top
+    from gcnet import eval as eval_lib  # pylint: disable=g-import-not-at-top
+    batches = data_lib.eval_batches(self._dataset(), split,
+                                    batch_size=batch_size or int(self.config.eval.batch_size))
+    return eval_lib.collect_predictions(self.model, self.params, batches)
 
   @property
   def variables(self) -> dict:
@@ -95,40 +119,48 @@ class LoadedRun:
     return [float(self.config.eval.get("theta", 0.5))] * g, "config.eval.theta"
 
   @property
-  def class_names(self) -> list[str] | None:
-    """The `K + 1` label names (the K positive classes, then "background"); None for a codec.
+  def class_names(self) -> list[str]:
+    """The `K + 1` label names (the K positive classes, then "background"), for every kind of run:
+    `[]` when its data has no labels (a codec).
 
     From `report.json`, else the dataset, else the positive classes' numbers.
     """
-    k1 = num_classes_of(self.config, self.dataset)
-    if k1 is None:
-      return None
-    for names in ((self.report or {}).get("class_names"),
-                  getattr(self.dataset, "class_names", None)):
-      if names is not None and len(names) == k1:
-        return [str(n) for n in names]
-    return [str(i) for i in self.config.data.positive_classes] + ["background"]
+    positive = (self.config.get("data") or {}).get("positive_classes")
+    return list(labels.label_names(
+        num_classes_of(self.config, self.dataset), (self.report or {}).get("class_names"),
+        None if self.dataset is None else self.dataset.class_names,
+        None if positive is None else [str(c) for c in positive]))
 
 
 class WrongRunKind(ValueError):
-  """A tool was given a run of another kind (e.g. an image run to the keyword tools)."""
+  """A tool was given a run of another kind (e.g. a codec run to the keyword tools)."""
 
 
-def run_kind(config) -> str:
-  """"codec" (unlabelled data: no `config.data.positive_classes`), "keyword" (labelled audio:
-  `config.data.sample_rate`) or "image"."""
-  data = config.get("data") or {}
-  if "positive_classes" not in data:
-    return "codec"
-  return "keyword" if "sample_rate" in data else "image"
+def run_inputs(config) -> str:
+  """"audio" (the data has a `sample_rate`) or "images": what the run's model reads."""
+  return "audio" if "sample_rate" in (config.get("data") or {}) else "images"
 
 
-def num_classes_of(config, dataset=None) -> int | None:
-  """`K + 1` from the dataset, else `config.data.positive_classes`; None for unlabelled data."""
-  if dataset is not None and hasattr(dataset, "num_classes"):
+def num_classes_of(config, dataset=None) -> int:
+  """`K + 1` from the dataset, else `config.data.positive_classes`; `UNLABELLED` without labels."""
+  if dataset is not None:
     return int(dataset.num_classes)
-  positive = config.get("data", {}).get("positive_classes") if "data" in config else None
-  return None if positive is None else len(positive) + 1
+  positive = (config.get("data") or {}).get("positive_classes")
+  return UNLABELLED if positive is None else len(positive) + 1
+
+
+def _check_kind(workdir: str, config, kinds, inputs, tool: str) -> str:
+  """The run's kind (its task's name), checked against `kinds` and `inputs` before any restore."""
+  kind = tasks.task_name(config)
+  tasks.task_class(kind)  # An unknown task: a ValueError naming the known ones.
+  wrong_inputs = inputs is not None and run_inputs(config) != inputs
+  if (kinds is not None and kind not in kinds) or wrong_inputs:
+    needs = " or ".join(map(repr, kinds)) if kinds is not None else "any kind"
+    raise WrongRunKind(
+        f"{workdir} is a run of kind {kind!r} on {run_inputs(config)} (model "
+        f"{config.model.get('name')!r}), but {tool or 'this tool'} needs a run of kind {needs}"
+        f"{f' on {inputs}' if inputs else ''}: point --workdir at one.")
+  return kind
 
 
 def _read_report(workdir) -> dict | None:
@@ -139,30 +171,30 @@ def _read_report(workdir) -> dict | None:
 
 
 def load_run(workdir, *, with_dataset: bool = True, step: int | None = None,
-             kinds: tuple[str, ...] | None = None, tool: str = "") -> LoadedRun:
+             kinds: tuple[str, ...] | None = None, inputs: str | None = None,
+             tool: str = "") -> LoadedRun:
   """Loads a trained run from its workdir.
 
   Args:
     workdir: the run directory (`config.json`, `checkpoints/<step>/state`); relative paths work.
     with_dataset: also build the run's dataset (None, with a warning, when it cannot be built here).
     step: the checkpoint to load; None: the newest one that reads.
-    kinds: the kinds of run the caller can use (None: any), checked before anything is restored.
+    kinds: the task names of the runs the caller can use (None: any), checked before anything is
+      restored.
+    inputs: "audio" or "images": what the caller needs the run's model to read (None: either).
     tool: the caller's name, for the error message.
   Returns:
     a `LoadedRun` (unpacks as `config, model, params, dataset`).
   Raises:
     FileNotFoundError: no `config.json`, or no checkpoint.
-    WrongRunKind: the run's kind is not in `kinds` (the message names both).
+    WrongRunKind: the run's kind is not in `kinds`, or its inputs not `inputs` (the message names
+      both).
+    ValueError: the run's task is not one gcnet can build (the message names the known ones).
   """
   from gcnet import models  # pylint: disable=g-import-not-at-top
   workdir = str(run_dir.resolve(workdir))
   config = run_dir.read_config(workdir)
-  kind = run_kind(config)
-  if kinds is not None and kind not in kinds:
-    raise WrongRunKind(
-        f"{workdir} is a run of kind {kind!r} (model {config.model.get('name')!r}), but "
-        f"{tool or 'this tool'} needs a run of kind {' or '.join(map(repr, kinds))}: point "
-        "--workdir at one.")
+  kind = _check_kind(workdir, config, kinds, inputs, tool)
   params, model_state, restored_step = checkpoint.restore_params(workdir, step)
   dataset = None
   if with_dataset and "data" in config:

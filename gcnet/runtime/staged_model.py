@@ -23,20 +23,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gcnet.eval.compute import stage_names
+
 
 class TensorSpec(NamedTuple):
   """Shape (without the batch axis) and dtype of one stage input or output."""
   shape: tuple
   dtype: np.dtype
-
-
-def stage_names(num_gates: int) -> tuple[str, ...]:
-  """Names of the `num_gates + 1` stages, in execution order."""
-  if num_gates == 0:
-    return ("network",)
-  if num_gates == 1:
-    return ("front", "back")
-  return tuple(f"stage_{i}" for i in range(num_gates)) + ("back",)
 
 
 def stage_fn(model: nn.Module, stage: int) -> Callable:

@@ -1,6 +1,6 @@
 """The threshold sweep of a trained GC run, written as tables and plots (`gcnet.cli.sweep_theta`).
 
-    result = sweep_run("runs/fmnist_gc")    # threshold_sweep.{csv,md,json} and two PNGs in the run
+    result = write_threshold_sweep("runs/fmnist_gc")   # threshold_sweep.{csv,md,json}, two PNGs
 
 Theta is chosen on validation; numbers are on test (`gcnet.eval.threshold_sweep`).
 """
@@ -11,25 +11,24 @@ import numpy as np
 
 from gcnet.eval import compute
 from gcnet.eval import threshold_sweep as sweep
-from gcnet.runtime.costs import ungated_costs
 from gcnet.runtime.load import load_run
-from gcnet.runtime.splits import split_inputs, split_predictions
 
 FILES = ("threshold_sweep.csv", "threshold_sweep.md", "threshold_sweep.json")
 
 
-def sweep_run(workdir: str, output: str = "", target_recall: float | None = None, thetas=None,
-              batch_size: int = 0, table_step: float = 0.05) -> dict:
-  """Runs the sweep of `workdir` and writes the files; returns the sweep result."""
+def write_threshold_sweep(workdir: str, output: str = "", target_recall: float | None = None,
+                          thetas=None, batch_size: int = 0, table_step: float = 0.05) -> dict:
+  """Sweeps the gate threshold of the run in `workdir`, writes the tables and plots to `output`
+  (default: the run directory) and returns the sweep result."""
   from gcnet.eval import threshold_plots  # pylint: disable=g-import-not-at-top  (matplotlib)
-  run = load_run(workdir, kinds=("image", "keyword"), tool="gcnet.cli.sweep_theta")
+  run = load_run(workdir, kinds=("classification",), tool="gcnet.cli.sweep_theta")
   if run.num_gates == 0:
     raise ValueError(f"{run.workdir} is not a gated run: a threshold sweep needs a GC model.")
-  val = split_predictions(run, "validation", batch_size or None)
-  test = split_predictions(run, "test", batch_size or None)
-  example = split_inputs(run, "test", 1)["inputs"]
+  val = run.split_predictions("validation", batch_size or None)
+  test = run.split_predictions("test", batch_size or None)
+  example = run.split_inputs("test", 1)["inputs"]
   costs = compute.stage_costs(run.model, run.params, example)
-  ungated = ungated_costs(run.config, run.model.num_classes, example)
+  ungated = compute.ungated_costs(run.config, run.model.num_classes, example)
   target = float(run.config.eval.target_recall if target_recall is None else target_recall)
   result = sweep.threshold_sweep(
       val, test, np.asarray(thetas, np.float64) if thetas else None, target_recall=target,

@@ -17,10 +17,25 @@ TASKS = {
 DEFAULT_TASK = "classification"
 
 
+def task_name(config) -> str:
+  """The name of the task `config` trains: `config.loss.task`, default "classification". It is
+  the kind of the run (stored in the run's config, read by every tool: `gcnet.runtime.load_run`)."""
+  return str((config.get("loss") or {}).get("task", DEFAULT_TASK))
+
+
+def task_class(name: str) -> type:
+  """The task class of `name` (imports its module only).
+
+  Raises:
+    ValueError: an unknown task, naming the known ones.
+  """
+  return catalog.resolve(TASKS, name, "task")
+
+
 def get_task(config):
   """The task named `config.loss.task` (default "classification"), built from `config`.
 
   Raises:
     ValueError: an unknown task, naming the known ones.
   """
-  return catalog.resolve(TASKS, config.loss.get("task", DEFAULT_TASK), "task")(config)
+  return task_class(task_name(config))(config)

@@ -7,7 +7,7 @@ import numpy as np
 
 from gcnet import data as data_lib
 from gcnet import models
-from gcnet.nn.gated_compression import GATE_COLLECTION
+from gcnet.nn.stats import STATS_COLLECTION
 
 
 class ModelTask:
@@ -20,7 +20,7 @@ class ModelTask:
       variables.
   """
 
-  sown = (GATE_COLLECTION,)
+  sown = (STATS_COLLECTION,)
 
   def __init__(self, config):
     self.config = config

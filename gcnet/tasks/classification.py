@@ -9,7 +9,7 @@ import jax
 
 from gcnet import data as data_lib
 from gcnet import eval as eval_lib
-from gcnet.nn.gated_compression import GATE_COLLECTION
+from gcnet.nn.stats import STATS_COLLECTION
 from gcnet.tasks import classification_objective
 from gcnet.tasks.base import ModelTask
 from gcnet.tasks import layer_terms
@@ -31,7 +31,7 @@ class ClassificationTask(ModelTask):
 
     def fn(params, model_state, batch, rng):
       variables = {"params": params, **model_state}
-      mutable = [GATE_COLLECTION, *model_state.keys()]
+      mutable = [STATS_COLLECTION, *model_state.keys()]
       logits, collections = model.apply(variables, batch["inputs"], train=True, mutable=mutable,
                                         rngs={"dropout": rng})
       task_loss, terms, metrics = classification_objective.objective(

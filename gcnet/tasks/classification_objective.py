@@ -12,8 +12,7 @@ import jax.numpy as jnp
 import optax
 
 from gcnet import ops
-from gcnet.nn.gated_compression import GATE_COLLECTION
-from gcnet.nn.stats import find_stats
+from gcnet.nn.stats import STATS_COLLECTION, find_stats
 from gcnet.tasks import layer_terms
 
 TERMS = layer_terms.GC_TERMS + layer_terms.ROUTING_TERMS
@@ -43,7 +42,7 @@ def objective(logits: jax.Array, collections: dict, labels: jax.Array, names: Se
     else:
       terms[name] = layer_terms.gc_term(name, collections, is_positive, loss_config)
   metrics = {"task_loss": task_loss, "accuracy": jnp.mean(jnp.argmax(logits, -1) == labels)}
-  for i, s in enumerate(find_stats(collections.get(GATE_COLLECTION, {}), ops.GCStats)):
+  for i, s in enumerate(find_stats(collections.get(STATS_COLLECTION, {}), ops.GCStats)):
     metrics[f"gc{i}/zero_fraction"] = jnp.mean(s.compression.zero_fraction)
     metrics[f"gc{i}/recall@0.5"] = ops.positive_recall(s.gate.prob, is_positive, 0.5)
     metrics[f"gc{i}/stop_rate@0.5"] = ops.stop_rate(s.gate.prob, is_positive, 0.5)

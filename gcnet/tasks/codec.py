@@ -23,14 +23,14 @@ from gcnet.audio import quality
 from gcnet.tasks import codec_report
 from gcnet.models.codec import losses as codec_losses
 from gcnet.models.codec import warm_start
-from gcnet.nn.gated_compression import GATE_COLLECTION
+from gcnet.nn.stats import STATS_COLLECTION
 from gcnet.tasks import codec_objective
 from gcnet.tasks.base import ModelTask
 from gcnet.train import checkpoint
 from gcnet.train import run_dir
 
 # Collections the model sows afresh on every call: never fed back into it (sow would append).
-_SOWN = (GATE_COLLECTION, "codebook")
+_SOWN = (STATS_COLLECTION, "codebook")
 
 
 class CodecTask(ModelTask):

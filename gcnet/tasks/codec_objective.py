@@ -22,9 +22,8 @@ import jax.numpy as jnp
 from gcnet import ops
 from gcnet.audio import quality
 from gcnet.models.codec import losses as codec_losses
-from gcnet.nn.gated_compression import GATE_COLLECTION
 from gcnet.nn import dynamic_switch_losses as dsl_losses
-from gcnet.nn.stats import find_stats, require_stats
+from gcnet.nn.stats import STATS_COLLECTION, find_stats, require_stats
 from gcnet.tasks import layer_terms
 
 RECONSTRUCTION_TERMS = ("mel", "waveform_l1", "commitment")
@@ -83,7 +82,7 @@ def terms(names: Sequence[str], out: dict, collections: dict, target: jax.Array,
     elif name in layer_terms.ROUTING_TERMS:
       values[name] = layer_terms.routing_term(name, collections, loss_config, fix=_SWITCH_FIX)
     elif name == "routing_prediction":
-      stats = require_stats(collections.get(GATE_COLLECTION, {}), ops.SwitchStats, term=name,
+      stats = require_stats(collections.get(STATS_COLLECTION, {}), ops.SwitchStats, term=name,
                             fix=_SWITCH_FIX)
       segments = stats[0].logit.shape[1]
       errors = [codec_losses.segment_mel_error(target, jax.lax.stop_gradient(out[k]), sample_rate,
@@ -103,7 +102,7 @@ def metrics(out: dict, collections: dict, target: jax.Array) -> dict[str, jax.Ar
   """`si_sdr` (dB); for a DSL model `light_fraction` and `heavy_prob`; with a "codebook"
   collection `codebook_perplexity` and `codebook_dead` (first quantizer)."""
   m = {"si_sdr": jnp.mean(quality.si_sdr(target, jax.lax.stop_gradient(out["recon"])))}
-  stats = find_stats(collections.get(GATE_COLLECTION, {}), ops.SwitchStats)
+  stats = find_stats(collections.get(STATS_COLLECTION, {}), ops.SwitchStats)
   if stats:
     m["light_fraction"] = 1.0 - jnp.mean(jnp.stack([jnp.mean(s.heavy) for s in stats]))
     m["heavy_prob"] = jnp.mean(jnp.stack([jnp.mean(s.prob) for s in stats]))

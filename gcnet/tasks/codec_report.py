@@ -23,7 +23,6 @@ On `config.eval.split` (the speaker-held-out test set by default), in crops of
 """
 
 import math
-import time
 
 import jax
 import numpy as np
@@ -33,8 +32,8 @@ from gcnet import ops
 from gcnet.audio import activity
 from gcnet.audio import quality
 from gcnet.audio import stream_quality
-from gcnet.nn.gated_compression import GATE_COLLECTION
-from gcnet.nn.stats import find_stats
+from gcnet.eval import timing
+from gcnet.nn.stats import STATS_COLLECTION, find_stats
 from gcnet.models.codec import StagedCodec, bitrate, codec_compute, expected_flops_per_s
 from gcnet.train import run_dir
 
@@ -71,8 +70,8 @@ def evaluate_quality(model, variables, batches, eval_config) -> dict:
   @jax.jit
   def switch_entropy(v, x):
     """`[B, S]` binary entropy (nats) of the switch's heavy probability per segment."""
-    _, cols = model.apply(v, x, n_q=n_q, mutable=[GATE_COLLECTION])
-    return find_stats(cols[GATE_COLLECTION], ops.SwitchStats)[0].entropy
+    _, cols = model.apply(v, x, n_q=n_q, mutable=[STATS_COLLECTION])
+    return find_stats(cols[STATS_COLLECTION], ops.SwitchStats)[0].entropy
 
   for batch in batches:
     keep = np.asarray(batch["mask"], bool)
@@ -117,13 +116,9 @@ def evaluate_quality(model, variables, batches, eval_config) -> dict:
 
 
 def _median_time(fn, repeats: int) -> float:
-  fn()  # Warm-up: compiles every bucket shape that `fn` uses.
-  times = []
-  for _ in range(max(1, repeats)):
-    start = time.perf_counter()
-    fn()
-    times.append(time.perf_counter() - start)
-  return float(np.median(times))
+  """Median seconds of single calls of `fn()`, after warm-up calls that compile every bucket shape
+  `fn` uses."""
+  return timing.time_call(fn, repeats=max(1, repeats), min_seconds=0.0)
 
 
 def decode_timing(model, variables, wave: np.ndarray, repeats: int = 3) -> dict:

@@ -13,8 +13,7 @@ import jax
 from gcnet import ops
 from gcnet.nn import dynamic_switch_losses as dsl_losses
 from gcnet.nn import gated_compression_losses as gc_losses
-from gcnet.nn.gated_compression import GATE_COLLECTION
-from gcnet.nn.stats import require_stats
+from gcnet.nn.stats import STATS_COLLECTION, require_stats
 
 GC_TERMS = ("gate_bce", "compression_l1", "compression_hoyer")
 ROUTING_TERMS = ("routing_entropy", "routing_budget")
@@ -37,7 +36,7 @@ def check_routing_config(names, loss_config) -> None:
 
 def gc_term(name: str, collections: dict, is_positive: jax.Array, loss_config) -> jax.Array:
   """The GC term `name` (one of GC_TERMS) of the sown collections; `is_positive [B]` bool."""
-  stats = require_stats(collections.get(GATE_COLLECTION, {}), ops.GCStats, term=name, fix=_GC_FIX)
+  stats = require_stats(collections.get(STATS_COLLECTION, {}), ops.GCStats, term=name, fix=_GC_FIX)
   if name == "gate_bce":
     return gc_losses.gate_bce(stats, is_positive, loss_config.gate_positive_weight)
   if name == "compression_l1":
@@ -50,7 +49,7 @@ def gc_term(name: str, collections: dict, is_positive: jax.Array, loss_config) -
 def routing_term(name: str, collections: dict, loss_config,
                  fix: str = _SWITCH_FIX) -> jax.Array:
   """The DSL term `name` (one of ROUTING_TERMS) of the sown collections."""
-  stats = require_stats(collections.get(GATE_COLLECTION, {}), ops.SwitchStats, term=name,
+  stats = require_stats(collections.get(STATS_COLLECTION, {}), ops.SwitchStats, term=name,
                         fix=fix)
   if name == "routing_entropy":
     return dsl_losses.routing_entropy(stats)

@@ -12,6 +12,8 @@ The loop knows no kind of training: a `Task` (`gcnet.train.task`, implementation
 gives the data, the initial variables, the loss terms, the periodic evaluation and the report.
 """
 
+from typing import Any, Callable, NamedTuple
+
 import jax
 import numpy as np
 from absl import logging
@@ -34,6 +36,14 @@ class NonFiniteLossError(FloatingPointError):
   pass
 
 
+class TrainSteps(NamedTuple):
+  """What the loop trains with: the mesh, the initial (replicated) state and the jitted steps."""
+  mesh: jax.sharding.Mesh
+  state: Any
+  train_step: Callable            # (state, batch [B, ...], rng) -> (state, metrics)
+  multi_step: Callable | None     # (state, batches [k, B, ...], rng); None when steps_per_call == 1
+
+
 def init_state(task: Task, config, mesh):
   """Initialises the task's variables (replicated over the mesh) and the optimizer state.
 
@@ -51,6 +61,21 @@ def init_state(task: Task, config, mesh):
   return jax.jit(init, out_shardings=sharding)(rng), optimizer
 
 
+def make_train_steps(config, task: Task) -> TrainSteps:
+  """The mesh, initial state and jitted step(s) of `config` and `task`, after checking the config
+  (batch size over the mesh, `train.nonfinite`, the loss terms) before any compilation. The loop
+  and the training benchmarks run these very steps."""
+  mesh = mesh_lib.make_mesh(config.mesh)
+  mesh_lib.check_batch_size(config.train.batch_size, mesh)
+  if config.train.nonfinite not in ("error", "skip"):
+    raise ValueError(f"config.train.nonfinite={config.train.nonfinite!r}; use 'error' or 'skip'.")
+  loss_fn = make_loss_fn(task, config.loss.terms, config.loss.get("ramp"), config.train.num_steps)
+  state, optimizer = init_state(task, config, mesh)
+  multi = int(config.train.get("steps_per_call", 1)) > 1
+  return TrainSteps(mesh, state, make_train_step(loss_fn, optimizer, mesh, state),
+                    make_multi_train_step(loss_fn, optimizer, mesh, state) if multi else None)
+
+
 def train_and_evaluate(config, workdir: str, task: Task, *, stop_after: int | None = None,
                        report: bool = True) -> dict:
   """Trains `task` in `workdir` (resuming from its latest checkpoint) and returns its report.
@@ -66,18 +91,11 @@ def train_and_evaluate(config, workdir: str, task: Task, *, stop_after: int | No
   """
   workdir = run_dir.resolve(workdir)
   run_dir.check_or_write_config(config, workdir)
-  mesh = mesh_lib.make_mesh(config.mesh)
-  mesh_lib.check_batch_size(config.train.batch_size, mesh)
-  if config.train.nonfinite not in ("error", "skip"):
-    raise ValueError(f"config.train.nonfinite={config.train.nonfinite!r}; use 'error' or 'skip'.")
-  # Checks the terms before any compilation.
-  loss_fn = make_loss_fn(task, config.loss.terms, config.loss.get("ramp"), config.train.num_steps)
-
+  mesh, state, train_step, multi_step = make_train_steps(config, task)
   train_iter = data_lib.train_iterator(
       task.dataset, "train", global_batch_size=config.train.batch_size, seed=config.seed,
       process_index=jax.process_index(), process_count=jax.process_count(),
       worker_count=config.data.worker_count)
-  state, optimizer = init_state(task, config, mesh)
   checkpointer = ckpt_lib.Checkpointer(run_dir.checkpoint_dir(workdir),
                                        config.checkpoint.max_to_keep)
   restored = checkpointer.restore_latest(
@@ -94,9 +112,6 @@ def train_and_evaluate(config, workdir: str, task: Task, *, stop_after: int | No
   sizes = schedule_lib.call_sizes(
       start_step, end_step, steps_per_call,
       (config.train.log_every_steps, config.eval.every_steps, config.checkpoint.every_steps))
-  train_step = make_train_step(loss_fn, optimizer, mesh, state)
-  multi_step = (make_multi_train_step(loss_fn, optimizer, mesh, state)
-                if steps_per_call > 1 else None)
   batches = prefetch_lib.DevicePrefetcher(train_iter, sizes, lambda local: _place(local, mesh))
   writer = MetricWriter(workdir)
   progress = Progress(config.train.num_steps, config.train.batch_size, start_step)

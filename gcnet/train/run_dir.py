@@ -12,9 +12,11 @@ spells these names.
 """
 
 import json
+import math
 
 import jax
 import ml_collections as mlc
+import numpy as np
 from etils import epath
 
 CONFIG_FILE = "config.json"
@@ -39,7 +41,8 @@ def config_path(workdir) -> epath.Path:
 
 def report_path(workdir) -> epath.Path:
   """`workdir/report.json`; a path that already names a `.json` file is kept as it is."""
-  return epath.Path(workdir) if str(workdir).endswith(".json") else epath.Path(workdir) / REPORT_FILE
+  path = epath.Path(workdir)
+  return path if str(workdir).endswith(".json") else path / REPORT_FILE
 
 
 def metrics_path(workdir) -> epath.Path:
@@ -57,6 +60,22 @@ def checkpoint_dir(workdir) -> epath.Path:
 def state_path(workdir, step: int) -> epath.Path:
   """The train state item of the checkpoint at `step`."""
   return checkpoint_dir(workdir) / str(step) / STATE_ITEM
+
+
+def jsonable(x):
+  """`x` (nested dicts, lists, tuples, NumPy arrays and scalars) as plain Python for JSON: NaN and
+  infinities become None (null), so every JSON file a run writes is strict JSON."""
+  if isinstance(x, dict):
+    return {str(k): jsonable(v) for k, v in x.items()}
+  if isinstance(x, (list, tuple, np.ndarray)):
+    return [jsonable(v) for v in (x.tolist() if isinstance(x, np.ndarray) else x)]
+  if isinstance(x, (bool, np.bool_)):
+    return bool(x)
+  if isinstance(x, (int, np.integer)):
+    return int(x)
+  if isinstance(x, (float, np.floating)):
+    return float(x) if math.isfinite(float(x)) else None
+  return x
 
 
 def config_to_dict(config) -> dict:

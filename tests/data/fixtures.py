@@ -32,12 +32,12 @@ def decode_ids(inputs) -> np.ndarray:
   return inputs.reshape(len(inputs), 4).view("<u4")[:, 0].astype(np.int64)
 
 
-def memory_dataset(num_train=100, num_test=30, **config_overrides) -> dataset_lib.Dataset:
+def memory_dataset(num_train=100, num_test=30, **config_overrides) -> dataset_lib.ImageDataset:
   """Dataset whose example i of official split s has id i (+ 10**6 for test), class id % 10."""
   def records(n, offset):
     return [{"inputs": encode_ids([offset + i])[0], "label": np.int64(i % 10)} for i in range(n)]
   raw = {"train": records(num_train, 0), "test": records(num_test, 10**6)}
-  return dataset_lib.Dataset("memory", open_split=raw.__getitem__, source_class_names=NAMES,
+  return dataset_lib.ImageDataset("memory", open_split=raw.__getitem__, source_class_names=NAMES,
                              input_shape=(2, 2, 1), data_config=data_config(**config_overrides))
 
 
@@ -56,3 +56,15 @@ def write_tiny_idx_dir(directory):
     idx.write_idx(os.path.join(directory, f"{prefix}-labels-idx1-ubyte"), labels)
     arrays[split] = (images, labels)
   return str(directory), arrays
+
+
+def fix_mock_batched_reads(ds) -> None:
+  """Makes batched reads work on a dataset built under `tfds.testing.mock_data`.
+
+  tfds 4.9.10's mock sets `__getitems__` on a MagicMock instance without binding it, so batched
+  reads raise TypeError; this routes them through the (working) single reads. Call it before the
+  splits are first opened (and decoded into memory).
+  """
+  for split in ("train", "test"):
+    inner = ds._open_split(split).data_source  # pylint: disable=protected-access
+    inner.__getitems__ = lambda keys, inner=inner: [inner[k] for k in keys]

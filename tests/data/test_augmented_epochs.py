@@ -3,9 +3,10 @@
 import numpy as np
 
 from gcnet import data
+from gcnet.data import contract
 
 
-class _EpochSource:
+class _EpochSource(data.SourceBase):
   """Example i of epoch e has inputs = 100 * e + i (a stand-in for seeded augmentation)."""
 
   def __init__(self, n):
@@ -17,11 +18,8 @@ class _EpochSource:
   def __getitem__(self, i):
     return self.augmented(i, 0, 0)
 
-  def __getitems__(self, indices):
-    return [self[i] for i in indices]
-
   def augmented_batch(self, indices, epochs, seed):
-    return [self.augmented(i, e, seed) for i, e in zip(indices, epochs)]
+    return contract.stack_examples([self.augmented(i, e, seed) for i, e in zip(indices, epochs)])
 
   def augmented(self, i, epoch, seed):
     del seed
@@ -31,6 +29,8 @@ class _EpochSource:
 
 class _Dataset:
   name = "epochs"
+  num_classes = 2
+  class_names = ("positive", "background")
 
   def __init__(self, n):
     self._source = _EpochSource(n)

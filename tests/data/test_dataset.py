@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gcnet.data import splits
+from gcnet.data import validation_carve
 from tests.data.fixtures import decode_ids, memory_dataset
 
 
@@ -66,4 +66,4 @@ def test_bad_positive_classes_fail_at_construction():
 
 def test_split_indices_bad_fraction():
   with pytest.raises(ValueError, match="validation_fraction"):
-    splits.train_validation_indices(10, 1.0, 0)
+    validation_carve.train_validation_indices(10, 1.0, 0)

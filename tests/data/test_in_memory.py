@@ -47,7 +47,8 @@ def test_modes():
 
 
 def test_batched_read_equals_example_reads():
-  from gcnet.data.dataset import LabeledSource, stack_examples
+  from gcnet.data.contract import stack_examples
+  from gcnet.data.dataset import LabeledSource
   raw = _Records(200)
   table = np.array([3, 0, 3, 1, 3, 3, 3, 3, 3, 3], np.int32)
   indices = np.random.default_rng(1).permutation(200)[:150]

@@ -8,23 +8,14 @@ import pytest
 import tensorflow_datasets as tfds
 
 from gcnet import data
-from tests.data.fixtures import data_config
-
-
-def _fix_mock_batched_reads(ds):
-  # tfds 4.9.10's mock sets `__getitems__` on a MagicMock instance without binding it, so batched
-  # reads raise TypeError; route them through the (working) single reads.
-  # Runs before the splits are first opened (and decoded into memory).
-  for split in ("train", "test"):
-    inner = ds._open_split(split).data_source
-    inner.__getitems__ = lambda keys, inner=inner: [inner[k] for k in keys]
+from tests.data.fixtures import data_config, fix_mock_batched_reads
 
 
 def test_cifar10_with_mock_data():
   config = data_config(name="cifar10", positive_classes=(0, 1, 8, 9))
   with tfds.testing.mock_data(num_examples=20, policy=tfds.testing.MockPolicy.USE_CODE):
     ds = data.get_dataset(config)
-    _fix_mock_batched_reads(ds)
+    fix_mock_batched_reads(ds)
     assert ds.input_shape == (32, 32, 3) and ds.num_classes == 5
     assert ds.class_names == ("airplane", "automobile", "ship", "truck", "background")
     assert [len(ds.source(s)) for s in ("train", "validation", "test")] == [18, 2, 20]

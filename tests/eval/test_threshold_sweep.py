@@ -9,7 +9,8 @@ import pytest
 
 from gcnet.eval import threshold_sweep as sweep_lib
 from gcnet.eval.threshold_sweep import threshold_sweep, to_csv, to_json, to_markdown
-from gcnet.runtime import boundary_bytes, expected_time
+from gcnet.eval.timing import expected_time
+from gcnet.runtime import boundary_bytes
 
 # K = 2 positive classes (labels 0, 1) and background 2.
 VAL = {"label": np.array([0, 1, 2, 2, 0, 2]),

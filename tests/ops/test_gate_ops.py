@@ -8,20 +8,18 @@ import pytest
 from gcnet import ops
 
 
-def test_gate_logits_and_prob_exact():
-  features = jnp.array([[1.0, 2.0], [0.0, -1.0]])
-  logits = ops.gate_logits(features, jnp.array([0.5, -1.0]), jnp.array(0.25))
-  np.testing.assert_allclose(logits, [0.5 - 2.0 + 0.25, 1.0 + 0.25])
+def test_gate_prob_exact():
+  logits = jnp.array([0.5 - 2.0 + 0.25, 1.0 + 0.25])
   prob, stats = ops.gate(logits)
   np.testing.assert_allclose(prob, 1 / (1 + np.exp(-np.array([-1.25, 1.25]))), rtol=1e-6)
   np.testing.assert_allclose(stats.logit, logits)
 
 
-def test_gate_decision_is_hard_forward_and_identity_backward():
+def test_hard_threshold_is_hard_forward_and_identity_backward():
   prob = jnp.array([0.2, 0.5, 0.9])
-  np.testing.assert_array_equal(ops.gate_decision(prob, 0.5), [0.0, 1.0, 1.0])
+  np.testing.assert_array_equal(ops.hard_threshold(prob, 0.5), [0.0, 1.0, 1.0])
   weights = jnp.array([1.0, 2.0, 3.0])
-  grad = jax.grad(lambda p: jnp.sum(ops.gate_decision(p, 0.5) * weights))(prob)
+  grad = jax.grad(lambda p: jnp.sum(ops.hard_threshold(p, 0.5) * weights))(prob)
   np.testing.assert_allclose(grad, weights)
 
 

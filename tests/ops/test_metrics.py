@@ -32,10 +32,3 @@ def test_calibrate_theta_exact_small():
   assert float(ops.calibrate_theta(pos, 0.75)) == pytest.approx(0.5)
   assert float(ops.calibrate_theta(pos, 1.0)) == pytest.approx(0.1)
 
-
-def test_compression_bytes_exact():
-  z = np.zeros((2, 16), np.float32)
-  z[0, :4] = 1.0
-  dense, sparse = ops.compression_bytes(z)
-  assert float(dense) == 64.0
-  np.testing.assert_allclose(sparse, 2 + (4 * 4 + 0) / 2)

@@ -11,7 +11,7 @@ import numpy as np
 
 from gcnet.models.codec import StagedCodec, codec_stage_fns
 from gcnet.runtime import (StagedModel, StagedRunner, TensorSpec, codec_export_stages,
-                           export_to_directory, gc_export_stages, load_exported)
+                           export_to_directory, gc_export_stages)
 from gcnet.runtime import standalone
 
 # Runs in a fresh interpreter that cannot import gcnet: loads the export with run_stages.py only.
@@ -93,7 +93,7 @@ def test_fixed_batch_export(gc_model, tmp_path):
   staged, manifest = _export_gc(model, params, images, tmp_path, [0.5], polymorphic=False)
   assert manifest["batch_dim"] == 8
   assert manifest["stages"][0]["inputs"][0]["shape"] == [8, 28, 28, 1]
-  loaded, stages = load_exported(tmp_path)
+  loaded, stages = standalone.load(str(tmp_path))
   assert loaded == manifest and sorted(stages) == ["back", "front"]
   # 11 rows run as padded chunks of 8 in the reference runner.
   z, prob = standalone._outputs(stages["front"], images[:11], 8)  # pylint: disable=protected-access
@@ -117,7 +117,7 @@ def test_codec_stages_compose_and_export(tmp_path):
                                  kind="dsl_codec", chain=False)
   assert [s["name"] for s in manifest["stages"]] == ["encoder_switch", "heavy_decoder",
                                                      "light_decoder"]
-  _, stages = load_exported(tmp_path)
+  _, stages = standalone.load(str(tmp_path))
   fns = {k: jax.jit(f) for k, f in codec_stage_fns(model).items()}
   windows, heavy = stages["encoder_switch"].call(wave)
   ref_windows, ref_heavy = fns["encoder_switch"](variables, wave)

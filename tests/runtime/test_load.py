@@ -8,7 +8,7 @@ import jax
 import numpy as np
 import pytest
 
-from gcnet.runtime import WrongRunKind, load_run, split_predictions
+from gcnet.runtime import WrongRunKind, load_run
 from gcnet.train.checkpoint import checkpoint_steps
 from gcnet.eval import gate_metrics as gm
 
@@ -23,7 +23,7 @@ def test_load_run_gives_the_trained_model(tiny_run):
   assert jax.tree.structure(abstract["params"]) == jax.tree.structure(params)
   # The report written at the end of training came from these exact parameters.
   report = json.load(open(os.path.join(tiny_run, "report.json")))
-  test = split_predictions(run, "test")
+  test = run.split_predictions("test")
   metrics = gm.metrics_at(test, report["gating"]["default"]["theta"])
   assert metrics["accuracy"] == report["accuracy"]["default"]
   assert metrics["stop_rate"] == report["gating"]["default"]["stop_rate"]
@@ -59,8 +59,8 @@ def test_clear_errors(tiny_run, tmp_path):
 def test_relative_workdir_kind_thresholds_and_class_names(tiny_run, monkeypatch):
   parent, name = os.path.split(tiny_run)
   monkeypatch.chdir(parent)
-  run = load_run(name, with_dataset=False, kinds=("image",))
-  assert run.workdir == tiny_run and run.kind == "image" and run.step == 10
+  run = load_run(name, with_dataset=False, kinds=("classification",), inputs="images")
+  assert run.workdir == tiny_run and run.kind == "classification" and run.step == 10
   report = json.load(open(os.path.join(tiny_run, "report.json")))
   assert run.thetas() == (pytest.approx(report["gating"]["calibrated"]["theta"]),
                           "report (calibrated)")
@@ -68,8 +68,12 @@ def test_relative_workdir_kind_thresholds_and_class_names(tiny_run, monkeypatch)
   with pytest.raises(ValueError, match="2 thresholds given for the 1 gates"):
     run.thetas([0.1, 0.2])
   assert run.class_names == report["class_names"]
-  with pytest.raises(WrongRunKind, match=r"is a run of kind 'image' .* needs a run of kind 'keyword' or 'codec'"):
-    load_run(name, kinds=("keyword", "codec"), tool="a tool")
+  with pytest.raises(WrongRunKind, match=r"is a run of kind 'classification' on images .* needs "
+                     r"a run of kind 'codec' or 'my.task:Task'"):
+    load_run(name, kinds=("codec", "my.task:Task"), tool="a tool")
+  with pytest.raises(WrongRunKind, match=r"is a run of kind 'classification' on images .* needs "
+                     r"a run of kind 'classification' on audio"):
+    load_run(name, kinds=("classification",), inputs="audio", tool="a tool")
 
 
 def test_thresholds_without_a_report_come_from_the_config(tiny_run, tmp_path):

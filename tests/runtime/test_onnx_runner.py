@@ -13,7 +13,7 @@ import pytest
 pytest.importorskip("jax2onnx")
 pytest.importorskip("onnxruntime")
 
-from gcnet.runtime import StagedModel, export_run, load_run, split_inputs  # noqa: E402
+from gcnet.runtime import StagedModel, export_run, load_run  # noqa: E402
 
 # Fresh interpreter: a meta-path finder makes `import jax` (flax, gcnet) raise; runs run_onnx.py.
 CHILD = r"""
@@ -52,7 +52,7 @@ print(json.dumps(report))
 
 def test_onnx_runner_without_jax_reproduces_the_test_split(tiny_run, tmp_path):
   run = load_run(tiny_run)
-  test = split_inputs(run, "test")
+  test = run.split_inputs("test")
   staged = StagedModel(run.model, run.params)
   logits, probs = staged.compose(test["inputs"])
   probs = np.asarray(probs)[:, 0]

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from gcnet.ops.buckets import Buckets, bucket_sizes
-from gcnet.runtime import StagedModel, TensorSpec, stage_names
+from gcnet.eval.compute import stage_names
+from gcnet.runtime import StagedModel, TensorSpec
 from gcnet.eval.predictions import forward_fn
 
 

@@ -128,6 +128,7 @@ def test_weights_directory_loads_like_the_run(trained_run, tmp_path):
   assert summary["step"] == 3 and summary["params"] > 0
   run, small = load_run(workdir, with_dataset=False), load_run(out, with_dataset=False)
   assert small.kind == "codec" and small.step == 3
+  assert small.class_names == [] and run.class_names == []   # no labels: one representation
   for a, b in zip(jax.tree.leaves(run.variables), jax.tree.leaves(small.variables)):
     np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
   # No optimizer state: smaller than the training checkpoint.

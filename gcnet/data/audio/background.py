@@ -23,11 +23,11 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from gcnet.audio import audio_io
+from gcnet.data.contract import SPLITS
 
 DEBIAN_SOUND_THEME_DIR = "/usr/share/sounds/freedesktop/stereo"
 NOISE_EXPONENTS = {"white": 0.0, "pink": 1.0, "brown": 2.0, "blue": -1.0}
 KINDS = ("silence", "noise", "real")
-SPLITS = ("train", "validation", "test")
 
 
 def rms_db(x: np.ndarray) -> float:

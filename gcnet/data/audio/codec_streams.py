@@ -21,13 +21,14 @@ import numpy as np
 
 from gcnet.audio import audio_io
 from gcnet.data.audio import background
+from gcnet.data import contract
 from gcnet.data.audio import fsdd
+from gcnet.data.contract import SPLITS
 
-SPLITS = ("train", "validation", "test")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class CropSource:
+class CropSource(contract.SourceBase):
   """Random-access crops of one stream: crop `i` starts at `i * hop` (+ a training jitter).
 
   Attributes:
@@ -60,25 +61,17 @@ class CropSource:
     return {"inputs": wave}
 
   def __getitem__(self, i: int) -> dict[str, np.ndarray]:
-    i = int(i)
-    if not 0 <= i < len(self):
-      raise IndexError(f"Index {i} out of range for a source of {len(self)} crops.")
-    return self._crop(i * self.hop)
+    return self._crop(contract.check_index(i, len(self), "crops") * self.hop)
 
-  def __getitems__(self, indices: Sequence[int]) -> list[dict[str, np.ndarray]]:
-    return [self[i] for i in indices]
-
-  _getitems = __getitems__
-
-  def augmented_batch(self, indices, epochs, seed: int) -> list[dict[str, np.ndarray]]:
+  def augmented_batch(self, indices, epochs, seed: int) -> contract.Batch:
     """Training crops shifted by a random offset in `[0, hop)` that depends on (seed, epoch, i)."""
     if not self.jitter:
-      return self.__getitems__(indices)
+      return self.read_batch(indices)
     out = []
     for i, epoch in zip(indices, epochs):
       rng = np.random.default_rng([int(seed), int(epoch), int(i)])
       out.append(self._crop(int(i) * self.hop + int(rng.integers(self.hop))))
-    return out
+    return contract.stack_examples(out)
 
 
 def normalize_level(wave: np.ndarray, level_db: float, max_gain_db: float) -> np.ndarray:
@@ -98,11 +91,12 @@ class AudioCropDataset:
     name: registered name.
     sample_rate: Hz of every stream.
     crop_samples: T, samples per training crop.
-    num_classes: 0 (no labels).
+    num_classes: `contract.UNLABELLED` (no labels), with `class_names` `()`.
     input_shape: `(T,)`.
   """
 
-  num_classes = 0
+  num_classes = contract.UNLABELLED
+  class_names = ()
 
   def __init__(self, name: str, streams: dict[str, np.ndarray], sample_rate: int,
                crop_seconds: float, eval_crop_seconds: float | None = None,
@@ -127,9 +121,7 @@ class AudioCropDataset:
 
   def source(self, split: str) -> CropSource:
     """Training crops (half-overlapping, jittered) or evaluation crops (tiling, no jitter)."""
-    if split not in SPLITS:
-      raise ValueError(f"Unknown split {split!r} of dataset {self.name!r}; splits: {SPLITS}.")
-    if split == "train":
+    if contract.check_split(split, self.name) == "train":
       return CropSource(self.streams[split], self.crop_samples, max(1, self.crop_samples // 2),
                         jitter=True, level_db=self.train_level_db,
                         max_gain_db=self.train_max_gain_db)
@@ -178,20 +170,13 @@ def fsdd_speaker_clips(source_dir: str, sample_rate: int, test_speakers: Sequenc
     raise FileNotFoundError(f"No FSDD recordings in {source_dir}: set config.data.source_dir to a "
                             "directory of {digit}_{speaker}_{index}.wav files.")
   speakers = {p: fsdd.parse_name(p)[1] for p in paths}
-  known = set(speakers.values())
-  held = tuple(test_speakers) + tuple(validation_speakers)
-  if (not test_speakers or not validation_speakers or set(held) - known
-      or len(set(held)) < len(held) or len(set(held)) >= len(known)):
-    raise ValueError(f"Bad held-out speakers test={tuple(test_speakers)}, validation="
-                     f"{tuple(validation_speakers)}: both non-empty, disjoint, among "
-                     f"{sorted(known)}, leaving a training speaker.")
+  fsdd.check_held_out_speakers(speakers.values(), test_speakers, validation_speakers,
+                               require_validation=True)
   waves, _ = audio_io.read_many(paths, sample_rate, skip_corrupt, "FSDD recordings")
   out = {s: [] for s in SPLITS}
   for path, wave in waves:
-    speaker = speakers[path]
-    split = ("test" if speaker in test_speakers else
-             "validation" if speaker in validation_speakers else "train")
-    out[split].append(wave)
+    out[fsdd.clip_split(speakers[path], 0, "speaker_held_out", test_speakers,
+                        validation_speakers)].append(wave)
   return out
 
 

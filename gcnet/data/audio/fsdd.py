@@ -59,6 +59,34 @@ def parse_name(path: str) -> tuple[int, str, int]:
   return int(m.group(1)), m.group(2), int(m.group(3))
 
 
+def check_held_out_speakers(speakers, test_speakers, validation_speakers,
+                            require_validation: bool = False) -> None:
+  """ValueError unless the held-out speakers are known, disjoint, with a test speaker (and a
+  validation speaker if `require_validation`), and leave a training speaker."""
+  test, validation = tuple(test_speakers), tuple(validation_speakers)
+  unknown = sorted(set(test + validation) - set(speakers))
+  if (unknown or not test or (require_validation and not validation)
+      or set(test) & set(validation) or len(set(test + validation)) < len(test + validation)):
+    raise ValueError(f"Bad held-out speakers test={test}, validation={validation}: they must be "
+                     f"disjoint, test non-empty{', validation non-empty' * require_validation}, "
+                     f"all among {sorted(set(speakers))} (unknown: {unknown}).")
+  if len(set(test + validation)) >= len(set(speakers)):
+    raise ValueError(f"Holding out {test + validation} leaves no training speaker.")
+
+
+def clip_split(speaker: str, take: int, split: str, test_speakers=(),
+               validation_speakers=()) -> str:
+  """The split of one clip: "official" (`config.data.split`): takes 0-4 "test", the others
+  "train"; "speaker_held_out": the test speakers' clips "test", the validation speakers'
+  "validation", the others "train"."""
+  if split == "official":
+    return "test" if take < NUM_OFFICIAL_TEST_TAKES else "train"
+  if split == "speaker_held_out":
+    return ("test" if speaker in test_speakers else
+            "validation" if speaker in validation_speakers else "train")
+  raise ValueError(f"Unknown config.data.split={split!r}; use 'official' or 'speaker_held_out'.")
+
+
 def source_fingerprint(paths) -> str:
   """A hash of the file names and sizes (detects a prepared dataset built from other files)."""
   h = hashlib.sha1()
@@ -180,23 +208,12 @@ def load_clips(source_dir: str, data_dir: str, sample_rate: int = 8000,
 
 def split_clips(clips: dict[str, np.ndarray], data_config) -> dict[str, np.ndarray]:
   """Rows of `clips` in each split: `{"train", "validation", "test"} -> int64 [n]` (disjoint)."""
-  speakers = sorted(set(clips["speaker"].tolist()))
-  if data_config.split == "official":
-    test = clips["index"] < NUM_OFFICIAL_TEST_TAKES
-    validation = np.zeros_like(test)
-  elif data_config.split == "speaker_held_out":
-    test_spk, val_spk = tuple(data_config.test_speakers), tuple(data_config.validation_speakers)
-    unknown = sorted(set(test_spk + val_spk) - set(speakers))
-    if unknown or not test_spk or set(test_spk) & set(val_spk):
-      raise ValueError(f"Bad held-out speakers test={test_spk}, validation={val_spk}: they must be "
-                       f"disjoint, test non-empty, all among {speakers} (unknown: {unknown}).")
-    if len(set(test_spk + val_spk)) >= len(speakers):
-      raise ValueError(f"Holding out {test_spk + val_spk} leaves no training speaker.")
-    test = np.isin(clips["speaker"], test_spk)
-    validation = np.isin(clips["speaker"], val_spk)
-  else:
-    raise ValueError(f"Unknown config.data.split={data_config.split!r}; use 'official' or "
-                     "'speaker_held_out'.")
+  test_spk, val_spk = tuple(data_config.test_speakers), tuple(data_config.validation_speakers)
+  if data_config.split == "speaker_held_out":
+    check_held_out_speakers(clips["speaker"].tolist(), test_spk, val_spk)
+  names = np.array([clip_split(s, i, data_config.split, test_spk, val_spk)
+                    for s, i in zip(clips["speaker"].tolist(), clips["index"].tolist())])
+  test, validation = names == "test", names == "validation"
   if not validation.any():
     validation = _stratified_carve(clips, ~test, data_config.validation_fraction,
                                    data_config.split_seed)

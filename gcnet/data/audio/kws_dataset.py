@@ -1,4 +1,4 @@
-"""`KwsDataset`: keyword-spotting windows with the same interface as `gcnet.data.Dataset`.
+"""`KwsDataset`: keyword-spotting windows, a `gcnet.data.contract.Dataset`.
 
 Each split is a `KwsWindows` source: the split's labelled clips (keywords and other words), then
 background windows (silence, noise, real sounds) making up `background_fraction` of the split.
@@ -19,7 +19,7 @@ from gcnet.data.audio import windows as aw
 from gcnet.data.audio import background as bg
 from gcnet.data.audio import negatives
 from gcnet.data import labels as labels_lib
-from gcnet.data import splits as splits_lib
+from gcnet.data import contract
 
 
 def background_count(num_clips: int, fraction: float) -> int:
@@ -65,7 +65,7 @@ def real_background_from_config(data_config) -> dict[str, list[np.ndarray]]:
   """
   dirs = [d for d in data_config.background_dirs if d]
   out = (bg.load_real_background(dirs, data_config.sample_rate, skip_corrupt=True) if dirs
-         else {s: [] for s in bg.SPLITS})
+         else {s: [] for s in contract.SPLITS})
   sources = data_config.get("negative_sources")
   if sources:
     cache = data_config.get("negatives_cache_dir", "")
@@ -119,7 +119,7 @@ class KwsDataset:
     augment = augment_from_config(data_config)
     real_background = real_background or {}
     self._sources = {}
-    for split in splits_lib.SPLITS:
+    for split in contract.SPLITS:
       get_clip, source_labels = clips[split]
       self._sources[split] = aw.KwsWindows(
           get_clip, np.asarray(source_labels, np.int32), table,
@@ -133,11 +133,8 @@ class KwsDataset:
     return self.num_classes - 1
 
   def source(self, split: str) -> aw.KwsWindows:
-    """Random-access windows of `split` in {"train", "validation", "test"}."""
-    if split not in self._sources:
-      raise ValueError(f"Unknown split {split!r} of dataset {self.name!r}; valid splits: "
-                       f"{', '.join(splits_lib.SPLITS)}.")
-    return self._sources[split]
+    """Random-access windows of `split` in `contract.SPLITS`."""
+    return self._sources[contract.check_split(split, self.name)]
 
   def __repr__(self) -> str:
     sizes = ", ".join(f"{s} {len(v)}" for s, v in self._sources.items())

@@ -18,7 +18,7 @@ import numpy as np
 
 from gcnet.audio import audio_io
 from gcnet.data.audio import kws_dataset
-from gcnet.data import splits as splits_lib
+from gcnet.data import contract
 
 TFDS_NAME = "speech_commands"
 SAMPLE_RATE = 16000
@@ -56,7 +56,7 @@ def build(data_config, open_split: Callable[[str, str | None], Sequence[dict]] =
   data_dir = data_config.data_dir or None
   rate = audio_io.check_sample_rate(data_config.sample_rate)
   clips = {}
-  for split in splits_lib.SPLITS:
+  for split in contract.SPLITS:
     raw = open_split(split, data_dir)
     labels = np.array([int(raw[i]["label"]) for i in range(len(raw))], np.int32)
     clips[split] = (_Clips(raw, rate), labels)

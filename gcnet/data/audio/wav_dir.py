@@ -19,7 +19,8 @@ import numpy as np
 
 from gcnet.audio import audio_io
 from gcnet.data.audio import codec_streams
-from gcnet.data.audio.codec_streams import SPLITS, AudioCropDataset
+from gcnet.data.audio.codec_streams import AudioCropDataset
+from gcnet.data.contract import SPLITS
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga")
 

@@ -14,10 +14,11 @@ from typing import Callable
 
 import numpy as np
 
+from gcnet.data import contract
 from gcnet.data.audio import augment as augment_lib
 from gcnet.data.audio import background as bg
 
-SPLIT_IDS = {"train": 0, "validation": 1, "test": 2}
+SPLIT_IDS = {s: i for i, s in enumerate(contract.SPLITS)}  # train 0, validation 1, test 2
 _EVAL_KEY = 1  # appended to evaluation keys, so they never share a stream with a training key
 
 
@@ -99,7 +100,7 @@ class Augment:
   num_rirs: int = 32
 
 
-class KwsWindows:
+class KwsWindows(contract.SourceBase):
   """Random-access keyword-spotting windows: `num_clips` labelled clips, then background windows.
 
   `source[i]` is the deterministic evaluation example `{"inputs": float32 [window_len],
@@ -155,15 +156,9 @@ class KwsWindows:
                    self.sampler.bed(rng, self.window_len))
     return self._example(index, window)
 
-  def __getitems__(self, indices) -> list[dict[str, np.ndarray]]:
-    """Evaluation examples of several indices (the batched read of gcnet's Grain pipelines)."""
-    return [self[i] for i in indices]
-
-  _getitems = __getitems__  # Grain's name for batched reads.
-
-  def augmented_batch(self, indices, epochs, seed: int) -> list[dict[str, np.ndarray]]:
-    """Training examples `augmented(i, e, seed)` for paired `indices` and `epochs`."""
-    return [self.augmented(i, e, seed) for i, e in zip(indices, epochs)]
+  def augmented_batch(self, indices, epochs, seed: int) -> contract.Batch:
+    """The batch of training examples `augmented(i, e, seed)` for paired `indices` and `epochs`."""
+    return contract.stack_examples([self.augmented(i, e, seed) for i, e in zip(indices, epochs)])
 
   def augmented(self, index: int, epoch: int, seed: int) -> dict[str, np.ndarray]:
     """The training example `index` of `epoch`: a pure function of `(seed, epoch, index)`.

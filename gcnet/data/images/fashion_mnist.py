@@ -15,7 +15,7 @@ import tensorflow_datasets as tfds
 
 from gcnet.data.images import idx
 from gcnet.data import labels
-from gcnet.data.dataset import Dataset
+from gcnet.data.dataset import ImageDataset
 
 CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
                "Bag", "Ankle boot")
@@ -195,9 +195,9 @@ def prepared_builder(data_config, allow_download: bool = True) -> GcnetFashionMn
   return builder
 
 
-def fashion_mnist_dataset(data_config) -> Dataset:
+def fashion_mnist_dataset(data_config) -> ImageDataset:
   # Check the config before the (possibly slow) first preparation.
   labels.validate_positive_classes(data_config.positive_classes, CLASS_NAMES, data_config.name)
   builder = prepared_builder(data_config)
-  return Dataset(data_config.name, open_split=builder.as_data_source,
+  return ImageDataset(data_config.name, open_split=builder.as_data_source,
                  source_class_names=CLASS_NAMES, input_shape=IMAGE_SHAPE, data_config=data_config)

@@ -18,7 +18,7 @@ import importlib.util
 import tensorflow_datasets as tfds
 
 from gcnet.data import labels
-from gcnet.data.dataset import Dataset
+from gcnet.data.dataset import ImageDataset
 
 CIFAR10_CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
                        "ship", "truck")
@@ -41,8 +41,8 @@ def open_split(tfds_name: str, split: str, data_dir: str | None):
 
 
 def tfds_image_dataset(name: str, tfds_name: str, data_config, *, class_names=None,
-                       image_key: str = "image", label_key: str = "label") -> Dataset:
-  """A `Dataset` over the official TFDS dataset `tfds_name`.
+                       image_key: str = "image", label_key: str = "label") -> ImageDataset:
+  """A `ImageDataset` over the official TFDS dataset `tfds_name`.
 
   Args:
     name: the gcnet dataset name (e.g. "cifar10" or "tfds:cifar100").
@@ -68,7 +68,7 @@ def tfds_image_dataset(name: str, tfds_name: str, data_config, *, class_names=No
                       "Pillow (or OpenCV): pip install pillow")
   if class_names is None:
     class_names = tuple(features[label_key].names)
-  return Dataset(name, open_split=raw.__getitem__, source_class_names=class_names,
+  return ImageDataset(name, open_split=raw.__getitem__, source_class_names=class_names,
                  input_shape=shape, data_config=data_config, inputs_key=image_key,
                  label_key=label_key)
 
@@ -77,10 +77,10 @@ def _have_image_decoder() -> bool:
   return any(importlib.util.find_spec(m) is not None for m in ("PIL", "cv2"))
 
 
-def cifar10_dataset(data_config) -> Dataset:
+def cifar10_dataset(data_config) -> ImageDataset:
   return tfds_image_dataset(data_config.name, "cifar10", data_config,
                             class_names=CIFAR10_CLASS_NAMES)
 
 
-def tfds_prefixed_dataset(data_config) -> Dataset:
+def tfds_prefixed_dataset(data_config) -> ImageDataset:
   return tfds_image_dataset(data_config.name, data_config.name.split(":", 1)[1], data_config)

@@ -43,7 +43,7 @@ from gcnet.models.codec.encoder import Encoder
 from gcnet.models.codec.rvq import ResidualVQ
 from gcnet import ops
 from gcnet.nn import DynamicSwitch
-from gcnet.nn.gated_compression import GATE_COLLECTION
+from gcnet.nn.stats import STATS_COLLECTION
 
 PATHWAYS = ("dsl", "heavy", "light")
 SWITCH_TRAINING = ("mixed", "predict")
@@ -194,7 +194,7 @@ class SoundStreamDSL(nn.Module):
   def _predict_routes(self, h):
     """Both decoders on every segment and the switch's hard decisions (sown as its stats)."""
     r, stats = self.switch.route(h, "hard")
-    self.sow(GATE_COLLECTION, "switch_stats", stats)
+    self.sow(STATS_COLLECTION, "switch_stats", stats)
     windows = self.switch.windows(h)
     light = ops.assemble_segments(self.switch.run_light(windows), h.shape[0])
     heavy = ops.assemble_segments(self.switch.run_heavy(windows), h.shape[0])
@@ -248,6 +248,6 @@ def from_config(cfg) -> SoundStreamDSL:
   return SoundStreamDSL(**kwargs)
 
 
-def build(cfg, num_classes=None) -> SoundStreamDSL:
+def build(cfg, num_classes: int = 0) -> SoundStreamDSL:
   del num_classes  # Unsupervised.
   return from_config(cfg)

@@ -10,24 +10,13 @@ import math
 import jax
 import jax.numpy as jnp
 
+from gcnet.models.xla_cost import count_params, xla_flops
+
 
 def bitrate(model, n_q: int | None = None) -> float:
   """Bits per second at `n_q` quantizers (default all): `n_q * log2(codebook_size) * frame rate`."""
   frames_per_s = model.sample_rate / model.total_stride
   return (n_q or model.num_quantizers) * math.log2(model.codebook_size) * frames_per_s
-
-
-def count_params(tree) -> int:
-  """Number of scalars in a pytree of arrays."""
-  return int(sum(math.prod(x.shape) for x in jax.tree.leaves(tree)))
-
-
-def xla_flops(fn, *args) -> float:
-  """FLOPs of `fn(*args)` from XLA's cost analysis of the compiled computation."""
-  cost = jax.jit(fn).lower(*args).compile().cost_analysis()
-  if isinstance(cost, (list, tuple)):
-    cost = cost[0]
-  return float(cost["flops"])
 
 
 def _profile(module, example, macs, seconds):

@@ -14,7 +14,6 @@ kind}]}`.
 
 import json
 import os
-import re
 
 import numpy as np
 
@@ -23,20 +22,15 @@ from gcnet.data.audio import background as bg
 from gcnet.data.audio import fsdd
 
 
-_NAME = re.compile(r"^(\d)_([A-Za-z][A-Za-z0-9-]*)_(\d+)\.wav$")
-
-
 def test_clips(recordings: str, split: str, test_speakers) -> list[tuple[str, int]]:
   """`[(path, digit)]` of the split's test clips, sorted by name."""
   out = []
   for name in sorted(os.listdir(recordings)):
-    m = _NAME.match(name)
-    if not m:
+    try:
+      digit, speaker, take = fsdd.parse_name(name)
+    except ValueError:
       continue
-    digit, speaker, take = int(m.group(1)), m.group(2), int(m.group(3))
-    held = (take < fsdd.NUM_OFFICIAL_TEST_TAKES if split == "official"
-            else speaker in test_speakers)
-    if held:
+    if fsdd.clip_split(speaker, take, split, test_speakers) == "test":
       out.append((os.path.join(recordings, name), digit))
   if not out:
     raise FileNotFoundError(f"No {split} test clips in {recordings}.")

@@ -64,7 +64,8 @@ def load_spotter(workdir, theta: float | None = None, batch_size: int = 64,
     FileNotFoundError: no config.json or no checkpoint.
     gcnet.runtime.load.WrongRunKind: not a keyword run.
   """
-  run = load_run(workdir, with_dataset=False, kinds=("keyword",), tool=tool)
+  run = load_run(workdir, with_dataset=False, kinds=("classification",), inputs="audio",
+                 tool=tool)
   thetas, source = run.thetas(theta)
   runner = StagedRunner(StagedModel(run.model, run.params), thetas, max_batch=batch_size)
   rate = int(run.config.data.sample_rate)

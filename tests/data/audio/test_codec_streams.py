@@ -24,12 +24,12 @@ def test_crop_source_tiles_and_jitters_deterministically():
   a = train.augmented_batch([0, 1, 4], [0, 0, 0], seed=3)
   b = train.augmented_batch([0, 1, 4], [0, 0, 0], seed=3)
   c = train.augmented_batch([0, 1, 4], [1, 1, 1], seed=3)
-  starts = [int(x["inputs"][0]) for x in a]
-  assert starts == [int(x["inputs"][0]) for x in b]             # a pure function of its inputs
-  assert starts != [int(x["inputs"][0]) for x in c]             # another epoch, other offsets
+  starts = [int(x[0]) for x in a["inputs"]]
+  assert starts == [int(x[0]) for x in b["inputs"]]             # a pure function of its inputs
+  assert starts != [int(x[0]) for x in c["inputs"]]             # another epoch, other offsets
   assert 0 <= starts[0] < 150 and 150 <= starts[1] < 300
   assert 600 <= starts[2] <= 700                                # the last crop stays inside
-  assert all(x["inputs"].shape == (300,) and x["inputs"].dtype == np.float32 for x in a)
+  assert a["inputs"].shape == (3, 300) and a["inputs"].dtype == np.float32
 
 
 def _fsdd_config(source_dir):

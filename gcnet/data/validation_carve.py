@@ -2,8 +2,6 @@
 
 import numpy as np
 
-SPLITS = ("train", "validation", "test")
-
 
 def train_validation_indices(num_train: int, validation_fraction: float, seed: int
                              ) -> tuple[np.ndarray, np.ndarray]:
