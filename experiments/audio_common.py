@@ -36,6 +36,17 @@ def kws_data_config(name: str, positive_classes, sample_rate: int = 8000) -> mlc
   data.negatives_cache_dir = ""   # synthesized words; "" -> ~/.cache/gcnet/negatives
   data.noise_level_db = (-60.0, -25.0)   # RMS dBFS range of noise and real background
   data.bed_noise_db = -70.0              # faint white noise under every window (<= -120: zeros)
+  # Level of the bed in silence windows, drawn uniformly (dBFS; the low end <= -120 gives some
+  # digital silence): (-70, -70) is issue 14's fixed bed.
+  data.silence_level_db = (-70.0, -70.0)
+  # Synthetic voices speaking every digit, added to the training split only
+  # (gcnet/data/audio/synth_voices.py): engines among ("espeak", "flite", "festival"); () for none.
+  data.synthetic_voices = mlc.ConfigDict(dict(engines=(), cache_dir=""))
+  # Per-speaker level normalisation: every speaker's clips are scaled by one gain so that the
+  # speaker's median clip RMS is `speaker_level_db` dBFS (each split, the test speaker from its
+  # own clips: no label is used). False: off.
+  data.speaker_level_norm = False
+  data.speaker_level_db = -26.0
   # Speaker-robust augmentation (gcnet/data/audio/augment.py): speed (resample_poly) or pitch
   # (audiomentations) variants, gain, shift, simulated-room reverberation (pyroomacoustics) and
   # background mixed at an SNR; SpecAugment masks are the model's (model.spec_augment).

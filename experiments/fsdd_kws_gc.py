@@ -6,12 +6,14 @@ the back only for windows it believes hold a keyword.
   python -m gcnet.cli.train --config=experiments/fsdd_kws_gc.py --workdir=runs/fsdd_kws_gc
   python -m gcnet.cli.train --config=experiments/fsdd_kws_gc.py:runlocal --workdir=/tmp/x
   --config.data.split=speaker_held_out --config.data.test_speakers='("theo",)'
+  python -m gcnet.cli.train --config=experiments/fsdd_kws_gc.py:voices,negatives,levels ...
 """
 
 import ml_collections as mlc
 
 from experiments import audio_common
 from experiments import common
+from gcnet.data.audio import negatives
 
 KEYWORDS = (1, 4, 7)  # "one", "four", "seven"
 
@@ -46,8 +48,36 @@ def get_config(arg: str = "") -> mlc.ConfigDict:
   config.checkpoint.every_steps = 500
   config.eval.every_steps = 1000
   config.eval.batch_size = 256
-  common.apply_arg(config, arg)
+  options = [a for a in arg.split(",") if a]
+  apply_options(config, [a for a in options if a in OPTIONS])
+  common.apply_arg(config, ",".join(a for a in options if a not in OPTIONS))
   return common.lock(config)
+
+
+# Issue 21's additions, each one an option of the config argument (`fsdd_kws_gc.py:voices,levels`)
+# so that LOSO can measure each with and without (docs/results/fsdd_kws.md).
+OPTIONS = ("voices", "negatives", "levels")
+
+
+def apply_options(config: mlc.ConfigDict, options) -> None:
+  """`voices`: every digit in 182 synthetic voices added to training (`synth_voices`).
+  `negatives`: hours of real speech in other languages and the generated confusable words
+  (`negatives.NEW_TRAIN_SOURCES`). `levels`: silence and noise windows at every level, more
+  background windows, per-speaker level normalisation. Evaluation always uses the new evaluation
+  sources when any option is on, so every option is scored on the same test windows."""
+  if not options:
+    return
+  config.data.negative_sources.eval = negatives.NEW_EVAL_SOURCES
+  if "voices" in options:
+    config.data.synthetic_voices.engines = ("espeak", "flite", "festival")
+  if "negatives" in options:
+    config.data.negative_sources.train = negatives.NEW_TRAIN_SOURCES
+  if "levels" in options:
+    config.data.silence_level_db = (-130.0, -40.0)
+    config.data.noise_level_db = (-90.0, -10.0)
+    config.data.background_fraction = 0.35
+    config.data.background_weights = mlc.ConfigDict(dict(silence=0.3, noise=0.3, real=0.4))
+    config.data.speaker_level_norm = True
 
 
 def get_sweep(hyper):

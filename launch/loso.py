@@ -61,7 +61,7 @@ def fold_args(test: str, variant: str, workdir: str, source_dir: str) -> list[st
 
 
 def run_folds(workdir: str, folds, variants, source_dir: str, extra: Sequence[str] = (),
-              dry_run: bool = False) -> int:
+              dry_run: bool = False, config_arg: str = "") -> int:
   """Runs every missing (fold, variant); returns the first non-zero exit status, else 0."""
   for test in folds:
     for variant in variants:
@@ -70,7 +70,8 @@ def run_folds(workdir: str, folds, variants, source_dir: str, extra: Sequence[st
         print(f"[loso] {test}/{variant}: done, skipped", flush=True)
         continue
       print(f"[loso] {test}/{variant}: training in {run_dir}", flush=True)
-      rc = local.run_local(VARIANTS[variant], run_dir,
+      config = VARIANTS[variant] + (f":{config_arg}" if config_arg else "")
+      rc = local.run_local(config, run_dir,
                            fold_args(test, variant, workdir, source_dir) + list(extra),
                            dry_run=dry_run)
       if rc:
@@ -216,6 +217,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
   p.add_argument("--background", default="", help="a make_background recording to stream too")
   p.add_argument("--min_windows", type=int, default=1, help="stream detection rule (predict)")
   p.add_argument("--min_score", type=float, default=0.0, help="stream detection rule (predict)")
+  p.add_argument("--config_arg", default="", help="the experiments' argument, e.g. "
+                 "'voices,negatives,levels' (experiments/fsdd_kws_gc.py OPTIONS)")
   p.add_argument("--dry_run", action="store_true", help="print the commands only")
   args = p.parse_args(argv)
   folds = [s for s in args.folds.split(",") if s]
@@ -225,7 +228,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.error(f"unknown folds or variants {unknown}; speakers {SPEAKERS}, variants {tuple(VARIANTS)}")
   rc = 0
   if not args.table_only:
-    rc = run_folds(args.workdir, folds, variants, args.source_dir, extra, args.dry_run)
+    rc = run_folds(args.workdir, folds, variants, args.source_dir, extra, args.dry_run,
+                   args.config_arg)
   if args.dry_run:
     return rc
   if args.streams_dir and not rc:

@@ -4,13 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Real data from Debian: Fashion-MNIST, the keyword spotter's real negatives (sounds, music,
-# a recorded voice, a speech synthesizer; gcnet/data/audio/negatives.py names each source) and the
-# codec's speech corpus (six professional prompt speakers; gcnet/data/audio/speech_corpus.py).
+# Real data from Debian: Fashion-MNIST; the keyword spotter's real negatives (sounds, music, a
+# recorded voice, human speech in other languages; gcnet/data/audio/negatives.py names each source);
+# synthesizers for training voices and confusable words (espeak-ng, flite, festival and its voices,
+# the CMU dictionary); sox for the GSM prompts; and the codec's speech corpus (six professional
+# prompt speakers; gcnet/data/audio/speech_corpus.py).
 DEBIAN_PACKAGES="dataset-fashion-mnist sound-theme-freedesktop tuxtype-data alsa-utils \
-  deepin-sound-theme neverball-data espeak-ng \
-  asterisk-core-sounds-es-wav asterisk-core-sounds-it-wav asterisk-core-sounds-ru-wav \
-  asterisk-prompt-es-co asterisk-prompt-fr-armelle asterisk-prompt-it-menardi-wav"
+  deepin-sound-theme neverball-data espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k \
+  festvox-us-slt-hts festlex-cmu festlex-poslex sox asterisk-core-sounds-es-wav \
+  asterisk-core-sounds-it-wav asterisk-core-sounds-ru-wav asterisk-prompt-es-co \
+  asterisk-prompt-fr-armelle asterisk-prompt-it-menardi-wav"
 missing=""
 if command -v dpkg >/dev/null; then
   for p in $DEBIAN_PACKAGES; do

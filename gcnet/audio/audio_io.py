@@ -93,6 +93,17 @@ def read_audio(path: str, sample_rate: int | None = None) -> tuple[np.ndarray, i
   return np.ascontiguousarray(wave, np.float32), int(rate)
 
 
+def describe(path: str) -> dict:
+  """`{sample_rate, channels, seconds}` of an audio file; AudioReadError names an unreadable one."""
+  import soundfile  # pylint: disable=g-import-not-at-top  (optional dependency)
+  try:
+    info = soundfile.info(path)
+  except (RuntimeError, ValueError, EOFError, OSError) as e:
+    raise AudioReadError(path, str(e)) from e
+  return {"sample_rate": int(info.samplerate), "channels": int(info.channels),
+          "seconds": float(info.duration)}
+
+
 def read_many(paths: Iterable[str], sample_rate: int | None, skip_corrupt: bool = False,
               what: str = "audio files") -> tuple[list[tuple[str, np.ndarray]], list[str]]:
   """Reads files in order; returns `([(path, wave)], skipped paths)`.

@@ -25,6 +25,8 @@ def define_flags():
   flags.DEFINE_string("cache_dir", "", "Where synthesized words go ('' : ~/.cache/gcnet).")
   flags.DEFINE_integer("sample_rate", 8000, "Of the output (Hz).")
   flags.DEFINE_list("segment_s", ["5", "20"], "Range of a source segment's length (s).")
+  flags.DEFINE_bool("by_duration", False, "Draw sources in proportion to their distinct audio "
+                    "(else in turn, equal time).")
   flags.DEFINE_integer("seed", 0, "Seed of every random choice.")
   flags.mark_flags_as_required(["output"])
 
@@ -35,7 +37,7 @@ def main(argv):
   sources = make_background.load_named_sources(f.sources, f.sample_rate, f.cache_dir)
   wave, truth = make_background.make_background(
       sources, np.random.default_rng(f.seed), minutes=f.minutes, sample_rate=f.sample_rate,
-      segment_s=tuple(float(x) for x in f.segment_s))
+      segment_s=tuple(float(x) for x in f.segment_s), by_duration=f.by_duration)
   truth.update(seed=f.seed)
   truth_path = make_stream.write_stream(f.output, wave, truth)
   print(f"Wrote {f.output} ({truth['duration_s'] / 60:.1f} min; "

@@ -29,6 +29,9 @@ def define_flags():
   flags.DEFINE_string("background_dir", background.DEBIAN_SOUND_THEME_DIR,
                       "Real sounds ('' for none).")
   flags.DEFINE_float("bed_noise_db", -70.0, "Level of the white bed (dBFS).")
+  flags.DEFINE_float("speaker_level_db", None, "Scale each speaker's clips so that the speaker's "
+                     "median clip RMS is this (dBFS): the per-speaker level normalisation of "
+                     "training (config.data.speaker_level_norm); unset: as recorded.")
   flags.DEFINE_integer("seed", 0, "Seed of every random choice.")
   flags.mark_flags_as_required(["recordings", "output"])
 
@@ -43,8 +46,10 @@ def main(argv):
   wave, truth = make_stream.make_stream(clips, f.keywords, rng, num_clips=f.num_clips,
                                         keyword_fraction=f.keyword_fraction, min_gap=f.min_gap,
                                         max_gap=f.max_gap, sample_rate=f.sample_rate, real=real,
-                                        bed_noise_db=f.bed_noise_db)
-  truth.update(split=f.split, recordings=f.recordings, seed=f.seed)
+                                        bed_noise_db=f.bed_noise_db,
+                                        speaker_level_db=f.speaker_level_db)
+  truth.update(split=f.split, recordings=f.recordings, seed=f.seed,
+               speaker_level_db=f.speaker_level_db)
   truth_path = make_stream.write_stream(f.output, wave, truth)
   kws = sum(e["keyword"] for e in truth["events"])
   print(f"Wrote {f.output} ({truth['duration_s']:.1f} s, {len(truth['events'])} words, {kws} "

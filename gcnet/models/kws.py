@@ -15,11 +15,13 @@ import jax
 import jax.numpy as jnp
 
 from gcnet.models import conv_cpu
+from gcnet.models.bc_resnet import BCResBlock
 from gcnet.models.audio_frontend import LogMelFrontend
 from gcnet.models.gated_stages import GatedStages
 from gcnet.models.spec_augment import spec_augment
 
 NORMS = ("layer", "none")
+BLOCK_TYPES = ("ds", "bc")
 HEAD_POOLINGS = ("mean", "max", "meanmax")
 
 
@@ -61,6 +63,8 @@ class KwsDSCNN(GatedStages):
     first_strides: its (time, mel) strides.
     block_features: output channels of each DS block.
     block_strides: (time, mel) stride of each DS block's depthwise conv (default all 1).
+    block_types: "ds" (depthwise-separable) or "bc" (`bc_resnet.BCResBlock`) per block; None: all
+      "ds".
     norm: "layer" (LayerNorm over channels after every conv) or "none".
     head_pooling: how the last block's `[B, F', M', C]` becomes the head's input: "mean" `[B, C]`,
       "max" `[B, C]` or "meanmax" (both, concatenated) `[B, 2C]`.
@@ -80,6 +84,7 @@ class KwsDSCNN(GatedStages):
   first_strides: tuple[int, int] = (2, 2)
   block_features: Sequence[int] = (64, 64, 64, 64)
   block_strides: Sequence[tuple[int, int]] | None = None
+  block_types: Sequence[str] | None = None
   norm: str = "layer"
   head_pooling: str = "max"
   gc_after: Sequence[int] = (0,)
@@ -103,8 +108,13 @@ class KwsDSCNN(GatedStages):
                               strides=tuple(self.first_strides), padding="SAME", dtype=self.dtype,
                               conv_general_dilated=_conv_fn(self.conv_impl))
     self.first_norm = _norm(self.norm)
-    self.blocks = [DSBlock(f, tuple(s), self.norm, self.dtype, self.conv_impl)
-                   for f, s in zip(self.block_features, strides)]
+    types = self.block_types or ["ds"] * num_blocks
+    if len(types) != num_blocks or set(types) - set(BLOCK_TYPES):
+      raise ValueError(f"block_types {types} must give one of {BLOCK_TYPES} per block "
+                       f"({num_blocks}).")
+    self.blocks = [DSBlock(f, tuple(s), self.norm, self.dtype, self.conv_impl) if t == "ds" else
+                   BCResBlock(f, tuple(s), self.dtype, _conv_fn(self.conv_impl))
+                   for f, s, t in zip(self.block_features, strides, types)]
     self.gcs = self.make_gates()
     self.head = nn.Dense(self.num_classes, dtype=self.dtype)
 
@@ -158,6 +168,10 @@ KWS_DSCNN_SIZES = {
     "dscnn_s": (8, (16, 128, 128, 128), ((2, 2),) + ((1, 1),) * 3),
     "small": (32, (64, 64, 128, 128), ((2, 2),) + ((1, 1),) * 3),
     "base": (64, (64, 128, 128, 256, 256), ((2, 2),) + ((1, 1),) * 4),
+    # Issue 21: BC-ResNet blocks (bc_resnet.py). "bc_tiny" keeps tiny's front cost with a BC block
+    # in it; "bc_medium" adds a bigger back of four BC blocks.
+    "bc_tiny": (8, (16, 64, 64), ((2, 2), (1, 1), (1, 1)), ("bc", "bc", "bc")),
+    "bc_medium": (8, (16, 64, 96, 96, 128), ((2, 2),) + ((1, 1),) * 4, ("bc",) * 5),
 }
 
 
@@ -165,9 +179,10 @@ def build(cfg, num_classes: int) -> KwsDSCNN:
   """`cfg`: size, gated, gc_after, gc, frontend, norm, dtype (see experiments/audio_common.py)."""
   if cfg.size not in KWS_DSCNN_SIZES:
     raise ValueError(f"Unknown kws_dscnn size {cfg.size!r}; sizes: {sorted(KWS_DSCNN_SIZES)}.")
-  first, blocks, strides = KWS_DSCNN_SIZES[cfg.size]
+  first, blocks, strides, *types = KWS_DSCNN_SIZES[cfg.size]
   return KwsDSCNN(num_classes=num_classes, frontend=dict(cfg.frontend), first_features=first,
-                  block_features=blocks, block_strides=strides, norm=cfg.get("norm", "layer"),
+                  block_features=blocks, block_strides=strides,
+                  block_types=types[0] if types else None, norm=cfg.get("norm", "layer"),
                   head_pooling=cfg.get("head_pooling", "max"),
                   conv_impl=cfg.get("conv_impl", "auto"),
                   gc_after=tuple(cfg.gc_after) if cfg.gated else (), gc=dict(cfg.gc),

@@ -127,3 +127,40 @@ def test_spec_augment_acts_only_in_training_and_follows_the_key(waves):
   np.testing.assert_allclose(
       off.apply({"params": params}, waves, train=True, mutable=["gate"],
                 rngs={"dropout": jax.random.key(1)})[0], evaluate, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("size", ["bc_tiny", "bc_medium"])
+def test_bc_resnet_sizes_stage_like_the_whole_model(waves, size):
+  model = _build(size=size)
+  params = jax.jit(model.init)(jax.random.key(0), waves)["params"]
+  assert "depthwise_freq" in params["blocks_0"] and "depthwise_time" in params["blocks_0"]
+  logits = model.apply({"params": params}, waves)
+  stage = lambda h, i: model.apply({"params": params}, h, i, method="run_stage")
+  z, _ = stage(waves, 0)
+  assert z.shape == (B, 13, 10, 16)            # the same GC position and shape as tiny's
+  np.testing.assert_allclose(stage(z, 1)[0], logits, rtol=1e-5, atol=1e-6)
+
+
+def test_bc_block_broadcasts_the_temporal_branch_over_frequency():
+  from gcnet.models.bc_resnet import BCResBlock  # pylint: disable=g-import-not-at-top
+  x = jnp.asarray(np.random.default_rng(1).standard_normal((2, 6, 5, 4)), jnp.float32)
+  block = BCResBlock(4)
+  params = block.init(jax.random.key(0), x)["params"]
+  assert "transition" not in params                   # same shape: no transition conv
+  # Zero the frequency conv (kernel and bias): f2 = 0, so the temporal branch sees zeros and
+  # gives one vector k per channel, broadcast everywhere: out = relu(x + k).
+  params["depthwise_freq"] = jax.tree_util.tree_map(jnp.zeros_like, params["depthwise_freq"])
+  params["depthwise_time"]["bias"] = jnp.arange(4, dtype=jnp.float32) - 1.5
+  out = block.apply({"params": params}, x)
+  k = (jax.nn.swish(params["depthwise_time"]["bias"]) @ params["pointwise"]["kernel"][0, 0]
+       + params["pointwise"]["bias"])
+  np.testing.assert_allclose(out, jax.nn.relu(x + k), rtol=1e-5, atol=1e-6)
+  strided = BCResBlock(8, (2, 2))
+  y, _ = strided.init_with_output(jax.random.key(0), x)
+  assert y.shape == (2, 3, 3, 8)
+
+
+def test_bad_block_types_are_an_error(waves):
+  bad = KwsDSCNN(num_classes=4, block_features=(16,), block_types=("transformer",))
+  with pytest.raises(ValueError, match="block_types"):
+    bad.init(jax.random.key(0), waves)

@@ -101,6 +101,8 @@ class BackgroundSampler:
     noise_level_db: RMS range (dBFS) of noise and real windows, drawn uniformly.
     bed_noise_db: level of the faint white bed under everything; <= -120 gives exact zeros.
     colours: noise colours to draw from, uniformly.
+    silence_level_db: range (dBFS) the bed of a silence window is drawn from (a level <= -120:
+      exact zeros); None: `bed_noise_db`.
   """
 
   real: Sequence[np.ndarray] = ()
@@ -109,6 +111,7 @@ class BackgroundSampler:
   noise_level_db: tuple[float, float] = (-60.0, -25.0)
   bed_noise_db: float = -70.0
   colours: Sequence[str] = ("white", "pink", "brown", "blue")
+  silence_level_db: tuple[float, float] | None = None
 
   def __post_init__(self):
     unknown = set(self.weights) - set(KINDS)
@@ -149,6 +152,10 @@ class BackgroundSampler:
     kinds = list(probs)
     kind = kinds[rng.choice(len(kinds), p=np.array([probs[k] for k in kinds]))]
     out = self.bed(rng, num_samples)
+    if kind == "silence" and self.silence_level_db is not None:
+      level = rng.uniform(*self.silence_level_db)
+      out = (np.zeros(num_samples, np.float32) if level <= -120 else
+             coloured_noise(rng, num_samples, "white") * np.float32(10 ** (level / 20)))
     if kind == "noise":
       level = rng.uniform(*self.noise_level_db)
       colour = self.colours[rng.integers(len(self.colours))]

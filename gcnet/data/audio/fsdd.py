@@ -26,7 +26,10 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from gcnet.audio import audio_io
+from gcnet.data.audio import background as bg
 from gcnet.data.audio import kws_dataset
+from gcnet.data.audio import negatives
+from gcnet.data.audio import synth_voices
 
 DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 BACKGROUND_SOURCE_LABEL = len(DIGIT_NAMES)
@@ -251,22 +254,65 @@ def fsdd(data_config) -> kws_dataset.KwsDataset:
   clips = load_clips(source_dir, data_config.data_dir or default_data_dir(),
                      data_config.sample_rate, data_config.skip_corrupt)
   rows = split_clips(clips, data_config)
-  by_split = {s: (_Clips(clips["audio"][r]), clips["digit"][r]) for s, r in rows.items()}
+  gains = (speaker_gains(clips, data_config.speaker_level_db)
+           if data_config.get("speaker_level_norm") else np.ones(len(clips["digit"]), np.float32))
+  by_split = {s: (_Clips(clips["audio"][r], gains[r]), clips["digit"][r])
+              for s, r in rows.items()}
+  engines = tuple(data_config.get("synthetic_voices", {}).get("engines", ()))
+  if engines:
+    by_split["train"] = with_synthetic_voices(by_split["train"], engines, data_config)
   logging.info("FSDD (%s split): %s clips.", data_config.split,
-               ", ".join(f"{s} {len(r)}" for s, r in rows.items()))
+               ", ".join(f"{s} {len(c[1])}" for s, c in by_split.items()))
   return kws_dataset.KwsDataset(
       "fsdd", word_names=DIGIT_NAMES, data_config=data_config, clips=by_split,
       real_background=kws_dataset.real_background_from_config(data_config))
 
 
-class _Clips:
-  """`i -> float32 [T_i]` over int16 clips in memory (a class, so Grain workers can pickle it)."""
+def speaker_gains(clips: dict[str, np.ndarray], level_db: float) -> np.ndarray:
+  """float32 `[N]`: one gain per speaker, so that the speaker's median clip RMS is `level_db`."""
+  rms = np.array([bg.rms_db(audio_io.from_int16(a)) for a in clips["audio"]])
+  gains = np.ones(rms.shape, np.float32)
+  for speaker in sorted(set(clips["speaker"].tolist())):
+    rows = clips["speaker"] == speaker
+    gains[rows] = 10.0 ** ((level_db - float(np.median(rms[rows]))) / 20.0)
+  return gains
 
-  def __init__(self, audio: np.ndarray):
+
+def with_synthetic_voices(train, engines, data_config):
+  """`(get_clip, digits)` of the training split plus every digit in every synthetic voice of
+  `engines` (`synth_voices`), at the split's level (`speaker_level_db`, else -26 dBFS)."""
+  get_clip, digits = train
+  cache = (data_config.synthetic_voices.get("cache_dir") or
+           os.path.join(os.path.dirname(negatives.default_cache_dir()), "synth_voices"))
+  synth = synth_voices.load_words(DIGIT_NAMES, engines, cache, data_config.sample_rate)
+  level = data_config.get("speaker_level_db", -26.0)
+  waves = [bg.set_level_db(w, level) for _, _, w in synth]
+  labels = np.array([DIGIT_NAMES.index(word) for word, _, _ in synth], np.int32)
+  logging.info("Synthetic voices %s: %d clips added to train.", engines, len(waves))
+  return _Joined(get_clip, len(digits), waves), np.concatenate([np.asarray(digits), labels])
+
+
+class _Clips:
+  """`i -> float32 [T_i]` over int16 clips in memory (a class, so Grain workers can pickle it),
+  each times its gain."""
+
+  def __init__(self, audio: np.ndarray, gains: np.ndarray | None = None):
     self._audio = audio
+    self._gains = gains
 
   def __call__(self, i: int) -> np.ndarray:
-    return audio_io.from_int16(self._audio[i])
+    wave = audio_io.from_int16(self._audio[i])
+    return wave if self._gains is None else np.clip(wave * self._gains[i], -1.0, 1.0)
+
+
+class _Joined:
+  """Clips `0..n-1` from `first`, then the float32 `extra` waves."""
+
+  def __init__(self, first, n: int, extra):
+    self._first, self._n, self._extra = first, int(n), list(extra)
+
+  def __call__(self, i: int) -> np.ndarray:
+    return self._first(i) if i < self._n else self._extra[i - self._n]
 
 
 def _text(value) -> str:

@@ -33,7 +33,14 @@ def sampler_from_config(data_config, real: Sequence[np.ndarray] = ()) -> bg.Back
   """The background sampler of `config.data` (`background_weights`, levels) over `real` clips."""
   return bg.BackgroundSampler(
       real=tuple(real), weights=dict(data_config.background_weights),
-      noise_level_db=tuple(data_config.noise_level_db), bed_noise_db=data_config.bed_noise_db)
+      noise_level_db=tuple(data_config.noise_level_db), bed_noise_db=data_config.bed_noise_db,
+      silence_level_db=_silence_levels(data_config))
+
+
+def _silence_levels(data_config) -> tuple[float, float] | None:
+  """`config.data.silence_level_db`, None when it is the fixed bed (the sampler's default)."""
+  levels = tuple(data_config.get("silence_level_db", ()))
+  return None if not levels or levels == (data_config.bed_noise_db,) * 2 else levels
 
 
 def augment_from_config(data_config) -> aw.Augment | None:

@@ -37,11 +37,32 @@ def test_clips(recordings: str, split: str, test_speakers) -> list[tuple[str, in
   return out
 
 
+def _speaker(path: str) -> str:
+  return _NAME.match(os.path.basename(path)).group(2)
+
+
+def speaker_gains(clips, sample_rate: int, level_db: float | None) -> dict[str, float]:
+  """`{speaker: gain}` bringing each speaker's median clip RMS to `level_db` ({} for None)."""
+  if level_db is None:
+    return {}
+  levels = {}
+  for path, _ in clips:
+    levels.setdefault(_speaker(path), []).append(bg.rms_db(audio_io.read_audio(path, sample_rate)[0]))
+  return {s: float(10 ** ((level_db - np.median(v)) / 20)) for s, v in levels.items()}
+
+
 def make_stream(clips, keywords, rng, *, num_clips: int, keyword_fraction: float,
                 min_gap: float, max_gap: float, sample_rate: int, real=(),
-                bed_noise_db: float = -70.0) -> tuple[np.ndarray, dict]:
-  """Builds the stream `float32 [T]` and its truth dict (see module doc)."""
+                bed_noise_db: float = -70.0, speaker_level_db: float | None = None
+                ) -> tuple[np.ndarray, dict]:
+  """Builds the stream `float32 [T]` and its truth dict (see module doc).
+
+  `speaker_level_db`: scale each speaker's clips by one gain so that the median RMS of all that
+  speaker's `clips` is this level (the per-speaker level normalisation of training,
+  `fsdd.speaker_gains`; a device's gain control adapted to its user); None: as recorded.
+  """
   keywords = tuple(int(k) for k in keywords)
+  gains = speaker_gains(clips, sample_rate, speaker_level_db)
   kw = [c for c in clips if c[1] in keywords]
   other = [c for c in clips if c[1] not in keywords]
   sampler = bg.BackgroundSampler(real=tuple(real), bed_noise_db=bed_noise_db)
@@ -55,6 +76,7 @@ def make_stream(clips, keywords, rng, *, num_clips: int, keyword_fraction: float
     pool = kw if (rng.uniform() < keyword_fraction and kw) or not other else other
     path, digit = pool[rng.integers(len(pool))]
     clip, _ = audio_io.read_audio(path, sample_rate)
+    clip = clip * np.float32(gains.get(_speaker(path), 1.0))
     pieces.append(clip + sampler.bed(rng, clip.shape[0]))
     is_kw = digit in keywords
     events.append({"start_s": t / sample_rate, "end_s": (t + clip.shape[0]) / sample_rate,
@@ -75,6 +97,7 @@ def write_stream(output: str, wave: np.ndarray, truth: dict) -> str:
   """Writes `wave` (16-bit PCM at `truth["sample_rate"]`) and its truth beside it; returns the
   truth's path (`output` minus `.wav` plus `.json`)."""
   import soundfile  # pylint: disable=g-import-not-at-top  (optional dependency)
+  os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
   soundfile.write(output, wave, truth["sample_rate"], subtype="PCM_16")
   truth_path = os.path.splitext(output)[0] + ".json"
   with open(truth_path, "w") as out:

@@ -51,8 +51,10 @@ def predict(*, workdir: str, inputs: str, output: str, theta: float | None = Non
     for path in paths:
       if stream:
         wave, _ = audio_io.read_audio(path, spotter.sample_rate)
-        record = {"path": path, **stream_lib.stream_file(spotter, wave, hop, min_windows,
-                                                         min_score)}
+        conversion = input_conversion(path, spotter.sample_rate)
+        print(f"{path}: {conversion['note']}", file=sys.stderr)
+        record = {"path": path, "input": conversion,
+                  **stream_lib.stream_file(spotter, wave, hop, min_windows, min_score)}
         if truth_data is not None:
           record["truth_eval"] = stream_truth.score_detections(record["detections"], truth_data)
         streams.append(stream_summary(record))
@@ -68,6 +70,17 @@ def predict(*, workdir: str, inputs: str, output: str, theta: float | None = Non
   return summary
 
 
+def input_conversion(path: str, rate: int) -> dict:
+  """How a file is turned into the model's input: its rate and channels, whether it is mixed down
+  and resampled, and a sentence saying so."""
+  info = audio_io.describe(path)
+  mixed, resampled = info["channels"] > 1, info["sample_rate"] != rate
+  steps = ([f"mixed down from {info['channels']} channels to mono"] if mixed else []) + (
+      [f"resampled from {info['sample_rate']} Hz to {rate} Hz"] if resampled else [])
+  return {**info, "mixed_down": mixed, "resampled": resampled, "model_rate": rate,
+          "note": "; ".join(steps) if steps else f"mono at {rate} Hz, used as is"}
+
+
 _SUMMARY_KEYS = ("keywords", "hits", "recall", "latency_s", "false_alarms",
                  "false_alarms_per_hour", "per_source")
 
@@ -75,7 +88,7 @@ _SUMMARY_KEYS = ("keywords", "hits", "recall", "latency_s", "false_alarms",
 def stream_summary(record: dict) -> dict:
   """The always-on metrics of one streamed file: gate stop fraction, compute saving and (with a
   truth) keyword recall, detection latency and false alarms per hour (overall and per source)."""
-  out = {"path": record["path"], "duration_s": record["duration_s"],
+  out = {"path": record["path"], "input": record.get("input"), "duration_s": record["duration_s"],
          "stopped_fraction": record["stopped_fraction"], "compute_saving": record["compute_saving"],
          "detections": len(record["detections"])}
   truth = record.get("truth_eval")

@@ -142,6 +142,41 @@ def test_corrupt_wav_error_names_the_file(run_dir, inputs, tmp_path):
     cli.predict(workdir=run_dir, inputs=str(inputs), output=str(tmp_path / "o.jsonl"))
 
 
+def test_stream_of_any_rate_and_channel_count_is_mixed_down_and_resampled_and_says_so(
+    run_dir, tmp_path, capsys):
+  rate = 44100
+  mono = np.concatenate([np.zeros(rate // 2, np.float32), fx.tone(1, rate, 0.4),
+                         np.zeros(rate, np.float32)])
+  stereo = np.stack([mono, 0.5 * mono], axis=1)
+  path = tmp_path / "stereo_44k.wav"
+  soundfile.write(str(path), stereo, rate, subtype="PCM_16")
+  out = tmp_path / "st.jsonl"
+  summary = cli.predict(workdir=run_dir, inputs=str(path), output=str(out), stream=True)
+  (record,) = _lines(out)
+  assert record["input"]["channels"] == 2 and record["input"]["sample_rate"] == rate
+  assert record["input"]["mixed_down"] and record["input"]["resampled"]
+  assert "mixed down from 2 channels" in capsys.readouterr().err
+  native = tmp_path / "mono_8k.wav"
+  soundfile.write(str(native), audio_io.resample(0.75 * mono, rate, 8000), 8000, subtype="PCM_16")
+  cli.predict(workdir=run_dir, inputs=str(native), output=str(tmp_path / "m.jsonl"), stream=True)
+  (same,) = _lines(tmp_path / "m.jsonl")
+  assert same["num_windows"] == record["num_windows"] and not same["input"]["resampled"]
+  assert summary["streams"][0]["input"]["note"].startswith("mixed down")
+
+
+def test_stream_on_a_corrupt_file_fails_in_one_line_naming_it(run_dir, tmp_path):
+  bad = tmp_path / "broken_stream.wav"
+  bad.write_bytes(b"RIFF\x10\x00\x00\x00WAVEfmt nonsense")
+  env = dict(os.environ, JAX_PLATFORMS="cpu", XLA_FLAGS="")
+  done = subprocess.run([sys.executable, "-m", "gcnet.cli.predict", f"--workdir={run_dir}",
+                         f"--inputs={bad}", f"--output={tmp_path / 'o.jsonl'}", "--stream"],
+                        cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+  assert done.returncode == 1
+  lines = [l for l in done.stderr.splitlines() if l.strip()]
+  assert lines[-1].startswith("error: Cannot read audio file") and "broken_stream.wav" in lines[-1]
+  assert not any("Traceback" in l for l in lines)
+
+
 def test_command_line_end_to_end(run_dir, inputs, tmp_path):
   out = tmp_path / "cli.jsonl"
   env = dict(os.environ, JAX_PLATFORMS="cpu", XLA_FLAGS="")
