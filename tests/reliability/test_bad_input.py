@@ -3,7 +3,7 @@
 Covered elsewhere, not repeated here: an empty Fashion-MNIST directory
 (tests/data/test_fashion_mnist.py::test_missing_files_say_how_to_get_them), every kind of corrupt IDX
 header (tests/data/test_idx.py), bad positive class lists in detail (tests/data/test_labels.py),
-WAVs at other rates being resampled (tests/audio/test_fsdd_builder.py, tests/audio/test_audio_io.py)
+WAVs at other rates being resampled (tests/data/audio/test_fsdd_builder.py, tests/audio/test_audio_io.py)
 and a workdir of another experiment through the Python API
 (tests/train/test_training.py::test_workdir_of_another_experiment_is_refused).
 """

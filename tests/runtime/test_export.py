@@ -104,7 +104,7 @@ def test_fixed_batch_export(gc_model, tmp_path):
 
 def test_codec_stages_compose_and_export(tmp_path):
   from gcnet.models.codec import from_config  # pylint: disable=g-import-not-at-top
-  from tests.codec.codec_testutil import fill_variables  # pylint: disable=g-import-not-at-top
+  from tests.models.codec.codec_testutil import fill_variables  # pylint: disable=g-import-not-at-top
   model = from_config({"size": "tiny"})
   variables = fill_variables(model, jnp.zeros((2, 640)))
   wave = np.random.default_rng(0).normal(0, 0.3, (2, 640)).astype(np.float32)

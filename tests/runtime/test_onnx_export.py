@@ -75,7 +75,7 @@ def test_codec_onnx_stages_decode_with_hard_routing_like_jax(tmp_path):
   import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
   from gcnet.models.codec import from_config  # pylint: disable=g-import-not-at-top
   from gcnet.runtime import StagedCodec, codec_export_stages  # pylint: disable=g-import-not-at-top
-  from tests.codec.codec_testutil import fill_variables  # pylint: disable=g-import-not-at-top
+  from tests.models.codec.codec_testutil import fill_variables  # pylint: disable=g-import-not-at-top
   model = from_config({"size": "tiny"})
   variables = fill_variables(model, jnp.zeros((2, 640)))
   wave = np.random.default_rng(0).normal(0, 0.3, (3, 640)).astype(np.float32)

@@ -4,7 +4,7 @@ import jax.numpy as jnp
 import pytest
 
 from gcnet.models.codec import from_config
-from tests.codec.codec_testutil import fill_variables
+from tests.models.codec.codec_testutil import fill_variables
 
 
 @pytest.fixture(scope="module")

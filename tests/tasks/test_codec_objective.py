@@ -11,7 +11,7 @@ from gcnet.models.codec import losses
 from gcnet.tasks import codec_objective
 from gcnet.tasks.codec import CodecTask
 from gcnet.train import loss as loss_lib
-from tests.codec.codec_testutil import key, waves
+from tests.models.codec.codec_testutil import key, waves
 
 
 def _loss_config(**terms):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from codec_data_testutil import tone, write_fsdd_like
+from tests.data.audio.codec_data_testutil import tone, write_fsdd_like
 from gcnet import data as data_lib
 from gcnet.data.audio import codec_streams
 from gcnet.data.audio import wav_dir

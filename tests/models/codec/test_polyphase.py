@@ -8,7 +8,7 @@ import pytest
 
 from gcnet.models.codec import from_config
 from gcnet.models.codec.causal_conv import CausalConvTranspose1d
-from tests.codec.codec_testutil import fill_variables
+from tests.models.codec.codec_testutil import fill_variables
 
 
 @pytest.mark.parametrize("stride, c_in, c_out, length", [(2, 3, 5, 7), (4, 16, 8, 25), (5, 8, 4, 3)])

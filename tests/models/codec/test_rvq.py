@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from codec_testutil import key
+from tests.models.codec.codec_testutil import key
 from gcnet.models.codec import ResidualVQ
 
 

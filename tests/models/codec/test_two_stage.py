@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from codec_testutil import fill_variables
+from tests.models.codec.codec_testutil import fill_variables
 from experiments import codec_dsl
 from gcnet import ops
 from gcnet.models.codec import from_config, losses, warm_start

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from codec_data_testutil import tone, write_fsdd_like
+from tests.data.audio.codec_data_testutil import tone, write_fsdd_like
 from gcnet import tasks
 from gcnet.train import loop
 from tests.reliability import procs

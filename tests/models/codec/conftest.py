@@ -3,7 +3,7 @@
 import jax.numpy as jnp
 import pytest
 
-from codec_testutil import fill_variables
+from tests.models.codec.codec_testutil import fill_variables
 from gcnet.models.codec import from_config
 
 

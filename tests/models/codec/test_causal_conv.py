@@ -4,7 +4,7 @@ import jax
 import numpy as np
 import pytest
 
-from codec_testutil import fill_variables, waves
+from tests.models.codec.codec_testutil import fill_variables, waves
 from gcnet.models.codec import Decoder, Encoder
 from gcnet.models.codec.causal_conv import CausalConv1d, CausalConvTranspose1d
 

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
-from codec_testutil import fill_variables, key, waves
+from tests.models.codec.codec_testutil import fill_variables, key, waves
 from gcnet import models, ops
 from gcnet.models.codec import codec_compute, from_config, losses
 from gcnet.runtime.codec_staged import StagedCodec

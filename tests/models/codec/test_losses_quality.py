@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from codec_testutil import waves
+from tests.models.codec.codec_testutil import waves
 from gcnet.audio import quality
 from gcnet.models.codec import losses
 
