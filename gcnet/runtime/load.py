@@ -238,6 +238,7 @@ def load_run(workdir, *, with_dataset: bool = True, step: int | None = None,
     WrongRunKind: the run's kind is not in `kinds` (the message names both).
   """
   from gcnet import models  # pylint: disable=g-import-not-at-top
+  from gcnet.train import precision  # pylint: disable=g-import-not-at-top
   workdir = resolve_workdir(workdir)
   config = load_config(workdir)
   kind = run_kind(config)
@@ -254,7 +255,8 @@ def load_run(workdir, *, with_dataset: bool = True, step: int | None = None,
       dataset = data.get_dataset(config.data)
     except Exception as e:  # pylint: disable=broad-except  (data not on this machine)
       logging.warning("The dataset of %s could not be built here (%s); dataset=None.", workdir, e)
-  model = models.build(config.model, num_classes_of(config, dataset))
+  model = models.build(config.model, num_classes_of(config, dataset),
+                       precision.compute_dtype(config.train))
   return LoadedRun(config=config, model=model, params=params, dataset=dataset,
                    model_state=model_state, step=restored_step, workdir=workdir, kind=kind,
                    report=_read_report(workdir))
