@@ -10,4 +10,5 @@ docs/guide/.
 
 from gcnet.insert.linen_insert import GatedAt
 from gcnet.insert.nnx_insert import GatedAfter, NNXInsertion, NNXStages, insert_dsl, insert_gc
+from gcnet.insert.report import format_gate_report, gate_report
 from gcnet.insert.terms import DSL_TERMS, GC_TERMS, dsl_terms, gc_terms
