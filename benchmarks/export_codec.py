@@ -5,7 +5,7 @@ PESQ of both, and the time per chunk.
   python benchmarks/export_codec.py --workdir=CODEC_RUN --export_dir=DIR --wav=a.wav [--wav=b.wav]
 
 The WAV is resampled to the codec's rate and cut into chunks of the exported length `T` (the last
-one zero-padded); JAX (`gcnet.runtime.StagedCodec`) and the ONNX runner (`run_onnx.Runner`,
+one zero-padded); JAX (`gcnet.models.codec.StagedCodec`) and the ONNX runner (`run_onnx.Runner`,
 onnxruntime only) decode the same chunks, each segment by the decoder its switch chose. Reported
 per file: light fraction (JAX, ONNX, equal?), PESQ of each against the input, max |ONNX - JAX|.
 Writes JSON to --output (default benchmarks/results/export_codec_<experiment>.json).
@@ -33,7 +33,8 @@ def main(argv):
   import numpy as np  # pylint: disable=g-import-not-at-top
 
   from gcnet.audio import audio_io, quality  # pylint: disable=g-import-not-at-top
-  from gcnet.runtime import StagedCodec, load_run, onnx_runner  # pylint: disable=g-import-not-at-top
+  from gcnet.models.codec import StagedCodec  # pylint: disable=g-import-not-at-top
+  from gcnet.runtime import load_run, onnx_runner  # pylint: disable=g-import-not-at-top
 
   run = load_run(FLAGS.workdir, with_dataset=False, kinds=("codec",), tool="export_codec")
   model, variables = run.model, run.variables

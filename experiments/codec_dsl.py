@@ -101,7 +101,7 @@ def codec_loss_config(pathway: str, budget: float, predict: bool = False,
 
 def codec_eval_config() -> mlc.ConfigDict:
   ev = mlc.ConfigDict()
-  ev.every_steps = 0                      # codec runs evaluate at the end (gcnet/eval/codec_report)
+  ev.every_steps = 0                      # codec runs evaluate at the end (gcnet/tasks/codec_report.py)
   ev.batch_size = 32
   ev.split = "test"                       # speaker-held-out
   ev.max_seconds = 0.0                    # 0: the whole split

@@ -4,7 +4,7 @@
   python -m gcnet.cli.codec_report --summary=RUN1,RUN2,... [--plot=quality.png]
       [--spectrograms=spec.png] [--loss_curves=loss.png]
 
-What the report holds: gcnet/eval/codec_report.py.
+What the report holds: gcnet/tasks/codec_report.py.
 """
 
 from absl import flags
@@ -28,15 +28,17 @@ def define_flags():
 
 def main(argv):
   del argv
-  from gcnet.eval import codec_report  # pylint: disable=g-import-not-at-top  (JAX late)
+  from gcnet.tasks import codec_report  # pylint: disable=g-import-not-at-top  (JAX late)
   from gcnet.runtime.load import load_run  # pylint: disable=g-import-not-at-top
   f = flags.FLAGS
   if f.summary:
     runs = f.summary.split(",")
     print(codec_report.summarize(runs, f.plot))
-    from gcnet.eval import codec_figures  # pylint: disable=g-import-not-at-top
+    from gcnet.tasks import codec_figures  # pylint: disable=g-import-not-at-top
     if f.spectrograms:
-      shown = codec_figures.spectrogram_figure(runs, f.spectrograms)
+      loaded = [load_run(w, kinds=("codec",), tool="gcnet.cli.codec_report --spectrograms",
+                         with_dataset=i == 0) for i, w in enumerate(runs)]
+      shown = codec_figures.spectrogram_figure(loaded, f.spectrograms)
       print(f"spectrograms of {shown['seconds']:.1f} s from {shown['start_s']:.2f} s of the test "
             f"stream: {', '.join(shown['rows'])} -> {f.spectrograms}")
     if f.loss_curves:

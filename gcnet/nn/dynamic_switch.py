@@ -12,7 +12,7 @@ Routing. The switch pools `h` over the frames of each segment (mean), a dense la
 per segment, and `ops.switch` turns it into the heavy weight `r [B, S]`: hard with a straight-through
 gradient (default) or soft. Training output is `ops.mix(r, heavy, light)` per segment, so both
 pathways run. With `train=False` the routing is always hard; `__call__` still runs both pathways and
-selects (jit-friendly), while `gcnet.runtime.codec_staged` runs only the chosen pathway of
+selects (jit-friendly), while `gcnet.models.codec.staged` runs only the chosen pathway of
 each segment.
 
 Statistics: `ops.SwitchStats` with fields of shape `[B, S]`, sown into the `"gate"` collection as

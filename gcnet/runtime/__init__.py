@@ -1,18 +1,15 @@
-"""Using a trained run: one loader, staged execution that skips work, hard-routed decoding, export,
-costs and timing.
+"""Using a trained run: one loader, staged execution that skips work, export, costs and timing.
+(Hard-routed decoding of a DSL codec is the model's own: `gcnet.models.codec.StagedCodec`.)
 
     run = load_run("runs/fmnist_gc")                  # config, model, params, dataset, report
     thetas, source = run.thetas()                     # calibrated on validation, else the config
     runner = StagedRunner(StagedModel(run.model, run.params), thetas)
     out = runner(images)                              # the back ran only on the passed samples
-    recon, counts = StagedCodec(codec.model, codec.variables)(wave)    # DSL: one decoder each
     export_run("runs/fmnist_gc", "export/")           # each stage as StableHLO + manifest
 
 Keyword spotting on audio files and streams: `gcnet.runtime.keywords`. See docs/deploy.md.
 """
 
-from gcnet.runtime.buckets import Buckets, bucket_sizes, next_power_of_two
-from gcnet.runtime.codec_staged import StagedCodec, codec_stage_fns, run_routed
 from gcnet.runtime.costs import boundary_bytes, deployment_costs, ungated_costs
 from gcnet.runtime.export import (ExportStage, codec_export_stages, export_run, export_stage,
                                   export_to_directory, gc_export_stages, load_exported)

@@ -7,33 +7,20 @@ coded (DSL codecs run each segment through only its chosen decoder, `StagedCodec
 to the input's rate and written as 16-bit PCM. The report gives each segment's route, the light
 fraction, the bitrate, the SI-SDR and multi-scale mel distance of the output against the input, and
 PESQ, STOI, mel distance and SI-SDR on the input's speech-active and quiet parts
-(`gcnet.eval.stream_quality`; level threshold `activity.file_threshold_db`: -40 dBFS, or 20 dB
+(`gcnet.audio.stream_quality`; level threshold `activity.file_threshold_db`: -40 dBFS, or 20 dB
 under the loudest 20 ms frame of a quieter file).
 """
 
 import json
 
-import jax
 import numpy as np
 
 from gcnet.audio import activity
 from gcnet.audio import quality
 from gcnet.audio import audio_io
-from gcnet.eval import codec_report
-from gcnet.eval import stream_quality
-from gcnet.runtime.codec_staged import StagedCodec
+from gcnet.audio import stream_quality
+from gcnet.models.codec import bitrate, code_wave
 from gcnet.runtime.load import load_run
-
-
-def code_wave(model, variables, wave: np.ndarray, n_q: int | None = None
-              ) -> tuple[np.ndarray, np.ndarray | None]:
-  """Codes `wave [T]` at the model's rate; returns `(recon [T], heavy [S] bool or None)`."""
-  wave = np.asarray(wave, np.float32)[None]
-  if model.pathway == "dsl":
-    recon, counts = StagedCodec(model, variables)(wave, n_q)
-    return recon[0], np.asarray(counts["heavy"][0], bool)
-  recon = jax.jit(lambda v, x: model.apply(v, x, n_q=n_q)["recon"])(variables, wave)
-  return np.asarray(recon)[0], None
 
 
 def code_file(workdir: str, input_path: str, output_path: str, report_path: str = "",
@@ -57,7 +44,7 @@ def code_file(workdir: str, input_path: str, output_path: str, report_path: str 
       "workdir": run.workdir, "step": step, "input": input_path, "output": output_path,
       "input_sample_rate": rate, "codec_sample_rate": model.sample_rate,
       "seconds": wave.shape[0] / rate, "pathway": model.pathway,
-      "bitrate_bps": codec_report.bitrate(model, n_q),
+      "bitrate_bps": bitrate(model, n_q),
       "si_sdr": float(quality.si_sdr(wave, written)),
       "mel_distance": float(quality.mel_distance(wave, written, rate)[0]),
       "segment_seconds": segment_s,

@@ -35,7 +35,7 @@ import numpy as np
 from etils import epath
 
 from gcnet.runtime import standalone
-from gcnet.runtime.codec_staged import codec_stage_fns
+from gcnet.models.codec.staged import codec_stage_fns
 from gcnet.runtime.load import load_run
 from gcnet.runtime.splits import split_inputs
 from gcnet.runtime.staged_model import StagedModel, TensorSpec, output_names

@@ -68,7 +68,7 @@ class StagedModel:
   def __init__(self, model: nn.Module, params):
     if not hasattr(model, "num_stages"):
       raise ValueError(f"{type(model).__name__} has no stages (num_stages / run_stage); staged "
-                       "execution needs a gcnet GC model (the codec: gcnet.runtime.codec_staged).")
+                       "execution needs a gcnet GC model (the codec: gcnet.models.codec.staged).")
     self.model, self.params = model, params
     self.num_gates = model.num_stages - 1
     self.names = stage_names(self.num_gates)

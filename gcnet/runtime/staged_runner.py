@@ -10,7 +10,7 @@ For a batch `x [B, ...]` and thresholds `theta [G]`:
 3. the logits of the samples that reached the back are scattered back into `[B, K+1]` (NaN rows
    for stopped samples); the prediction of a stopped sample is the background class `K`.
 
-Bucket sizes are fixed (`gcnet.runtime.buckets`), so any pass count reuses one of a few compiled
+Bucket sizes are fixed (`gcnet.ops.buckets`), so any pass count reuses one of a few compiled
 programs. `calls`, `rows` and `samples` count, per stage, the jitted calls, the rows computed
 (padding included) and the real samples, `bucket_calls` the calls per bucket size; `traces`
 counts the traces (compilations) per stage.
@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gcnet.runtime.buckets import Buckets
+from gcnet.ops.buckets import Buckets
 from gcnet.runtime.staged_model import StagedModel
 
 
@@ -51,7 +51,7 @@ class StagedRunner:
     staged: a `StagedModel`.
     thetas: scalar or `[G]` thresholds; a sample stops at gate `i` when `prob_i < theta_i`.
     max_batch: the largest batch run at once (larger inputs are processed in chunks of it).
-    bucket_step: see `gcnet.runtime.buckets.bucket_sizes` (0: powers of two).
+    bucket_step: see `gcnet.ops.buckets.bucket_sizes` (0: powers of two).
     min_bucket: the smallest bucket.
   """
 

@@ -6,7 +6,7 @@ heavy-only run's encoder, codebooks and heavy decoder and keeps the frozen ones 
 (`gcnet.models.codec.warm_start`). Periodic evaluation: the
 hard-routed reconstruction of the validation split (at most `config.eval.max_seconds` of it; 0: all)
 scored by SI-SDR and mel distance, and the light fraction. Report:
-`gcnet.eval.codec_report.write_codec_report` on `config.eval.split`.
+`gcnet.tasks.codec_report.write_codec_report` on `config.eval.split`.
 """
 
 import functools
@@ -20,7 +20,7 @@ import numpy as np
 
 from gcnet import data as data_lib
 from gcnet.audio import quality
-from gcnet.eval import codec_report
+from gcnet.tasks import codec_report
 from gcnet.models.codec import losses as codec_losses
 from gcnet.models.codec import warm_start
 from gcnet.nn.gated_compression import GATE_COLLECTION

@@ -7,7 +7,7 @@ import numpy as np
 
 from gcnet import ops
 from gcnet.nn import DynamicSwitch
-from gcnet.runtime.codec_staged import run_routed
+from gcnet.models.codec.staged import run_routed
 
 SEG, CTX = 2, 1
 

@@ -9,8 +9,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gcnet.runtime import (StagedCodec, StagedModel, StagedRunner, TensorSpec, codec_export_stages,
-                           codec_stage_fns, export_to_directory, gc_export_stages, load_exported)
+from gcnet.models.codec import StagedCodec, codec_stage_fns
+from gcnet.runtime import (StagedModel, StagedRunner, TensorSpec, codec_export_stages,
+                           export_to_directory, gc_export_stages, load_exported)
 from gcnet.runtime import standalone
 
 # Runs in a fresh interpreter that cannot import gcnet: loads the export with run_stages.py only.

@@ -74,7 +74,8 @@ def test_unknown_and_unavailable_formats_say_what_to_do(tmp_path):
 def test_codec_onnx_stages_decode_with_hard_routing_like_jax(tmp_path):
   import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
   from gcnet.models.codec import from_config  # pylint: disable=g-import-not-at-top
-  from gcnet.runtime import StagedCodec, codec_export_stages  # pylint: disable=g-import-not-at-top
+  from gcnet.models.codec import StagedCodec  # pylint: disable=g-import-not-at-top
+  from gcnet.runtime import codec_export_stages  # pylint: disable=g-import-not-at-top
   from tests.models.codec.codec_testutil import fill_variables  # pylint: disable=g-import-not-at-top
   model = from_config({"size": "tiny"})
   variables = fill_variables(model, jnp.zeros((2, 640)))

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from gcnet.runtime import Buckets, StagedModel, TensorSpec, bucket_sizes, stage_names
+from gcnet.ops.buckets import Buckets, bucket_sizes
+from gcnet.runtime import StagedModel, TensorSpec, stage_names
 from gcnet.eval.predictions import forward_fn
 
 

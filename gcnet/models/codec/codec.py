@@ -27,7 +27,7 @@ switch pools over a whole segment, and each segment is decoded from a window of 
 segment: output samples before a segment boundary depend only on input samples before it. Padding
 the input to whole segments adds zeros to the last segment (which also feed its routing decision).
 
-Compute-honest hard-routed inference, where each segment runs only its chosen decoder: `gcnet.runtime.codec_staged.StagedCodec`.
+Compute-honest hard-routed inference, where each segment runs only its chosen decoder: `gcnet.models.codec.staged.StagedCodec`.
 """
 
 import math

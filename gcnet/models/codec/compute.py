@@ -1,4 +1,4 @@
-"""Parameters and FLOPs of the codec's encoder, heavy and light decoders (for the DSL ratios).
+"""Parameters, FLOPs and bitrate of the codec: its encoder, heavy and light decoders (DSL ratios).
 
 FLOPs come from XLA's cost analysis of the jitted module (compiled, not run) and are cross-checked
 with an analytic count of convolution multiply-accumulates (FLOPs ~= 2 x MACs). Decoders are costed
@@ -9,6 +9,12 @@ import math
 
 import jax
 import jax.numpy as jnp
+
+
+def bitrate(model, n_q: int | None = None) -> float:
+  """Bits per second at `n_q` quantizers (default all): `n_q * log2(codebook_size) * frame rate`."""
+  frames_per_s = model.sample_rate / model.total_stride
+  return (n_q or model.num_quantizers) * math.log2(model.codebook_size) * frames_per_s
 
 
 def count_params(tree) -> int:

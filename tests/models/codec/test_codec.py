@@ -8,7 +8,7 @@ import numpy as np
 from tests.models.codec.codec_testutil import fill_variables, key, waves
 from gcnet import models, ops
 from gcnet.models.codec import codec_compute, from_config, losses
-from gcnet.runtime.codec_staged import StagedCodec
+from gcnet.models.codec.staged import StagedCodec
 
 
 def _routing_params(variables, scale=30.0):

@@ -10,6 +10,7 @@ rows with their heavy segments marked. `loss_curves_figure` draws each run's tra
 reconstruction terms from its `metrics.jsonl`.
 """
 
+
 import json
 
 import numpy as np
@@ -17,6 +18,7 @@ from etils import epath
 
 from gcnet.audio import activity
 from gcnet.audio.mel import log_mel_spectrogram
+from gcnet.models.codec import code_wave
 
 CURVES = ("train/loss", "train/term/mel", "train/term/waveform_l1")
 
@@ -36,12 +38,12 @@ def _plt():
   return plt
 
 
-def spectrogram_figure(workdirs, path: str, seconds: float = 2.0) -> dict:
-  """Writes the PNG at `path`; returns `{"start_s", "seconds", "rows": [name, ...]}`."""
-  from gcnet.runtime import codec_files  # pylint: disable=g-import-not-at-top  (JAX late)
-  from gcnet.runtime.load import load_run  # pylint: disable=g-import-not-at-top
-  runs = [load_run(w, kinds=("codec",), tool="codec_figures", with_dataset=i == 0)
-          for i, w in enumerate(workdirs)]
+def spectrogram_figure(runs, path: str, seconds: float = 2.0) -> dict:
+  """Writes the PNG at `path`; returns `{"start_s", "seconds", "rows": [name, ...]}`.
+
+  Args:
+    runs: loaded codec runs (`gcnet.runtime.load_run`), the first one with its dataset.
+  """
   if runs[0].dataset is None:
     raise FileNotFoundError(f"The data of {runs[0].workdir} is not available here.")
   rate = runs[0].model.sample_rate
@@ -50,7 +52,7 @@ def spectrogram_figure(workdirs, path: str, seconds: float = 2.0) -> dict:
   wave = stream[start:start + int(seconds * rate)]
   rows = [("input", wave, None, None)]
   for run in runs:
-    recon, heavy = codec_files.code_wave(run.model, run.variables, wave)
+    recon, heavy = code_wave(run.model, run.variables, wave)
     name = f"{run.config.get('variant', '') or run.model.pathway}"
     rows.append((name, recon[:wave.shape[0]], heavy, run.model.segment_samples))
   plt = _plt()

@@ -5,7 +5,7 @@ import pytest
 
 from gcnet.audio import activity
 from gcnet.data.audio import codec_streams
-from gcnet.eval import stream_quality
+from gcnet.audio import stream_quality
 
 RATE = 8000
 

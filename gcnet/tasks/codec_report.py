@@ -9,7 +9,7 @@ On `config.eval.split` (the speaker-held-out test set by default), in crops of
 
 - quality of the hard-routed codec (`StagedCodec`) and, for DSL models, of the same model forced
   through the heavy and through the light decoder: over the whole split (the crops joined in order)
-  on its speech-active and its quiet parts (`gcnet.eval.stream_quality`: PESQ narrow-band at 8 kHz,
+  on its speech-active and its quiet parts (`gcnet.audio.stream_quality`: PESQ narrow-band at 8 kHz,
   STOI, multi-scale mel distance, SI-SDR; active = frames at or above `config.eval.active_db` dBFS,
   default -40), plus the crop means of SI-SDR and mel distance;
 - routing: light fraction over all segments and over speech and quiet segments, and the mean
@@ -34,19 +34,12 @@ from gcnet import data as data_lib
 from gcnet import ops
 from gcnet.audio import activity
 from gcnet.audio import quality
-from gcnet.eval import stream_quality
+from gcnet.audio import stream_quality
 from gcnet.nn.gated_compression import GATE_COLLECTION
 from gcnet.nn.stats import find_stats
-from gcnet.models.codec import codec_compute, expected_flops_per_s
-from gcnet.runtime.codec_staged import StagedCodec
+from gcnet.models.codec import StagedCodec, bitrate, codec_compute, expected_flops_per_s
 
 REPORT_FILE = "report.json"
-
-
-def bitrate(model, n_q: int | None = None) -> float:
-  """Bits per second at `n_q` quantizers (default all)."""
-  frames_per_s = model.sample_rate / model.total_stride
-  return (n_q or model.num_quantizers) * math.log2(model.codebook_size) * frames_per_s
 
 
 def quality_metrics(target: np.ndarray, recon: np.ndarray, sample_rate: int) -> dict[str, np.ndarray]:
@@ -64,7 +57,7 @@ def _mean(values: list[np.ndarray]) -> float:
 def evaluate_quality(model, variables, batches, eval_config) -> dict:
   """Quality and routing over eval batches `{"inputs" [B, T], "mask" [B]}` that tile a stream in
   order (see the module doc): per variant the crop means of `si_sdr` and `mel_distance`, and
-  `speech` / `quiet` metrics of the whole stream (`gcnet.eval.stream_quality`)."""
+  `speech` / `quiet` metrics of the whole stream (`gcnet.audio.stream_quality`)."""
   n_q = int(eval_config.get("n_q", 0)) or None
   with_pesq = bool(eval_config.get("pesq", True))
   threshold_db = float(eval_config.get("active_db", activity.THRESHOLD_DB))

@@ -3,7 +3,7 @@
 The codec's three programs as pure functions (for export and compute accounting) and the runner
 that uses them (`StagedCodec`): encoder + quantizer + switch run in one jitted call; on the host,
 the segments routed heavy are gathered into one batch and the light ones into another (padded to
-power-of-two buckets, `gcnet.runtime.buckets`, so a few shapes compile once), each batch is decoded
+power-of-two buckets, `gcnet.ops.buckets`, so a few shapes compile once), each batch is decoded
 by its own jitted decoder only, and the outputs are scattered back (`run_routed`). The result
 equals `model.apply(v, wave)` with hard routing.
 
@@ -11,6 +11,7 @@ equals `model.apply(v, wave)` with hard routing.
     windows, heavy = fns["encoder_switch"](variables, wave)   # [B*S, W, D], bool [B*S]
     y_heavy = fns["heavy_decoder"](variables, windows)        # [N, segment_samples]
     recon, counts = StagedCodec(model, variables)(wave)       # [B, T], rows run per decoder
+    recon, heavy = code_wave(model, variables, wave[0])       # one wave, any pathway
 """
 
 from typing import Callable
@@ -18,7 +19,7 @@ from typing import Callable
 import jax
 import numpy as np
 
-from gcnet.runtime.buckets import next_power_of_two
+from gcnet.ops.buckets import next_power_of_two
 
 CODEC_STAGES = ("encoder_switch", "heavy_decoder", "light_decoder")
 
@@ -125,3 +126,15 @@ class StagedCodec:
     out, counts = self.decode(windows, heavy)
     counts["heavy"] = heavy.reshape(wave.shape[0], -1)
     return out.reshape(wave.shape[0], -1)[:, :wave.shape[1]], counts
+
+
+def code_wave(model, variables, wave: np.ndarray, n_q: int | None = None
+              ) -> tuple[np.ndarray, np.ndarray | None]:
+  """Codes `wave [T]` at the model's rate (DSL codecs hard-routed, `StagedCodec`); returns
+  `(recon [T], heavy [S] bool or None)`."""
+  wave = np.asarray(wave, np.float32)[None]
+  if model.pathway == "dsl":
+    recon, counts = StagedCodec(model, variables)(wave, n_q)
+    return recon[0], np.asarray(counts["heavy"][0], bool)
+  recon = jax.jit(lambda v, x: model.apply(v, x, n_q=n_q)["recon"])(variables, wave)
+  return np.asarray(recon)[0], None
