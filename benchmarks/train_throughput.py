@@ -179,11 +179,11 @@ def run_loop(config) -> float:
   """examples/s of `train_and_evaluate` between its first and last logged steps."""
   from gcnet import tasks
   from gcnet.train import loop
+  from gcnet.train import run_dir
   with tempfile.TemporaryDirectory(prefix="gcnet_bench_") as workdir:
     with contextlib.redirect_stdout(io.StringIO()):
       loop.train_and_evaluate(config, workdir, tasks.get_task(config), report=False)
-    with open(os.path.join(workdir, "metrics.jsonl")) as f:
-      rows = [json.loads(line) for line in f if "train/loss" in line]
+    rows = [row for row in run_dir.read_metrics(workdir) if "train/loss" in row]
   (s0, t0), (s1, t1) = (rows[0]["step"], rows[0]["time"]), (rows[-1]["step"], rows[-1]["time"])
   return (s1 - s0) * config.train.batch_size / (t1 - t0)
 

@@ -32,11 +32,11 @@ import statistics
 import sys
 from typing import Optional, Sequence
 
+from gcnet.train.run_dir import has_report, read_report
 from launch import local
 
 SPEAKERS = ("george", "jackson", "lucas", "nicolas", "theo", "yweweler")
 VARIANTS = {"baseline": "experiments/fsdd_kws_baseline.py", "gc": "experiments/fsdd_kws_gc.py"}
-REPORT = "report.json"
 
 
 def fold_speakers(test: str, speakers: Sequence[str] = SPEAKERS) -> tuple[str, str]:
@@ -66,7 +66,7 @@ def run_folds(workdir: str, folds, variants, source_dir: str, extra: Sequence[st
   for test in folds:
     for variant in variants:
       run_dir = os.path.join(workdir, test, variant)
-      if os.path.exists(os.path.join(run_dir, REPORT)):
+      if has_report(run_dir):
         print(f"[loso] {test}/{variant}: done, skipped", flush=True)
         continue
       print(f"[loso] {test}/{variant}: training in {run_dir}", flush=True)
@@ -109,10 +109,9 @@ def collect(workdir: str, folds=SPEAKERS, variants=tuple(VARIANTS)) -> dict:
   table = {}
   for test in folds:
     for variant in variants:
-      path = os.path.join(workdir, test, variant, REPORT)
-      if os.path.exists(path):
-        with open(path) as f:
-          table.setdefault(test, {})[variant] = fold_row(json.load(f))
+      path = os.path.join(workdir, test, variant)
+      if has_report(path):
+        table.setdefault(test, {})[variant] = fold_row(read_report(path))
   summary = {}
   for variant in variants:
     rows = [table[t][variant] for t in table if variant in table[t]]
@@ -232,7 +231,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
   if args.streams_dir and not rc:
     for test in folds:
       run_dir = os.path.join(args.workdir, test, "gc")
-      if os.path.exists(os.path.join(run_dir, REPORT)):
+      if has_report(run_dir):
         print(f"[loso] {test}: streaming", flush=True)
         stream_fold(run_dir, os.path.join(args.streams_dir, f"{test}.wav"), args.background,
                     args.min_windows, args.min_score)

@@ -1,4 +1,4 @@
-"""Gathers the report.json of every sweep run into results.csv, results.md and a plot."""
+"""Gathers the report of every sweep run into results.csv, results.md and a plot."""
 
 import csv
 import json
@@ -6,7 +6,7 @@ import math
 import os
 from typing import Any, Mapping, Optional, Sequence
 
-REPORT = "report.json"
+from gcnet.train import run_dir
 
 
 def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict:
@@ -31,12 +31,10 @@ def collect(runs: Sequence[Any]) -> tuple:
   swept = list(dict.fromkeys(k for run in runs for k in run.params))
   report_keys = {}
   for run in runs:
-    path = os.path.join(run.workdir, REPORT)
-    if not os.path.exists(path):
+    if not run_dir.has_report(run.workdir):
       missing.append(run.name)
       continue
-    with open(path) as f:
-      report = flatten(json.load(f))
+    report = flatten(run_dir.read_report(run.workdir))
     report_keys.update(dict.fromkeys(report))
     rows.append({"name": run.name, **run.params, **report})
   columns = ["name", *swept, *[k for k in report_keys if k not in swept and k != "name"]]

@@ -30,6 +30,7 @@ import sys
 import time
 from typing import Any, Optional, Sequence
 
+from gcnet.train import run_dir
 from launch import common
 from launch import hyper
 from launch import results
@@ -44,7 +45,7 @@ class Run:
     return [f"--{key}={flag_value(value)}" for key, value in self.params.items()]
 
   def finished(self) -> bool:
-    return os.path.exists(os.path.join(self.workdir, results.REPORT))
+    return run_dir.has_report(self.workdir)
 
 
 def flag_value(value: Any) -> str:

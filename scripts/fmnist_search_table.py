@@ -12,20 +12,23 @@ import json
 import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from gcnet.train.run_dir import has_report, read_report  # pylint: disable=wrong-import-position
+
 
 def find_runs(paths):
   for path in paths:
-    if os.path.exists(os.path.join(path, "report.json")):
+    if has_report(path):
       yield path
       continue
     for name in sorted(os.listdir(path)):
       sub = os.path.join(path, name)
-      if os.path.exists(os.path.join(sub, "report.json")):
+      if has_report(sub):
         yield sub
 
 
 def row(path, baseline_acc=None):
-  r = json.load(open(os.path.join(path, "report.json")))
+  r = read_report(path)
   cal = r["gating"]["calibrated"]
   comp = r.get("compression") or {}
   base = baseline_acc
@@ -65,7 +68,7 @@ def main(argv=None):
   args = parser.parse_args(argv)
   base = None
   if args.baseline:
-    base = json.load(open(os.path.join(args.baseline, "report.json")))["accuracy"]["calibrated"]
+    base = read_report(args.baseline)["accuracy"]["calibrated"]
   rows = [row(p, base) for p in find_runs(args.paths)]
   cols = ["run", "step", "val_stop", "val_acc", "val_zeros", "stop", "recall", "zeros", "acc",
           "ungated_acc", "delta", "saving"]

@@ -13,7 +13,7 @@ from gcnet.cli import common
 
 
 def define_flags():
-  flags.DEFINE_string("workdir", None, "A codec run's workdir (config.json and checkpoints).")
+  flags.DEFINE_string("workdir", None, "A codec run's directory (the --workdir it was trained in).")
   flags.DEFINE_string("input", None, "Input audio file (WAV, FLAC, Ogg; any sample rate).")
   flags.DEFINE_string("output", None, "Output WAV (16-bit PCM at the input's sample rate).")
   flags.DEFINE_string("report", "", "Optional JSON report path.")

@@ -13,12 +13,13 @@ from gcnet.cli import common
 
 
 def define_flags():
+  from gcnet.train import run_dir  # pylint: disable=g-import-not-at-top  (JAX late)
   flags.DEFINE_string("workdir", None, "A codec run's workdir.")
   flags.DEFINE_integer("step", None, "Checkpoint step to evaluate (default: the latest).")
   flags.DEFINE_float("max_seconds", None, "Override config.eval.max_seconds (0: whole split).")
   flags.DEFINE_float("timing_seconds", None, "Override config.eval.timing_seconds.")
   flags.DEFINE_string("baseline_workdir", "", "A heavy-only run's workdir to compare against.")
-  flags.DEFINE_string("report_file", "report.json", "File name of the report in the workdir.")
+  flags.DEFINE_string("report_file", run_dir.REPORT_FILE, "File name of the report in the workdir.")
   flags.DEFINE_string("summary", "", "Comma-separated workdirs or report files: print a table.")
   flags.DEFINE_string("plot", "", "With --summary: write a PNG of quality vs light fraction.")
   flags.DEFINE_string("spectrograms", "", "With --summary: a PNG of one test utterance's log-mel "

@@ -17,7 +17,7 @@ from gcnet.cli import common
 
 
 def define_flags():
-  flags.DEFINE_string("workdir", None, "A trained run (config.json, checkpoints/).")
+  flags.DEFINE_string("workdir", None, "A trained run's directory (the --workdir it was trained in).")
   flags.DEFINE_string("output", None, "Directory to write the stages and manifest.json to.")
   flags.DEFINE_list("theta", [], "Per-gate thresholds for the manifest (one value: every gate).")
   flags.DEFINE_integer("batch_size", 0, "0: symbolic batch axis; else export at this fixed size.")

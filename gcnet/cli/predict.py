@@ -24,7 +24,7 @@ from gcnet.cli import common
 
 
 def define_flags():
-  flags.DEFINE_string("workdir", None, "Run directory of a keyword run (config.json, checkpoints).")
+  flags.DEFINE_string("workdir", None, "A keyword run's directory (the --workdir it was trained in).")
   flags.DEFINE_string("inputs", None, "An audio file or a directory of them.")
   flags.DEFINE_string("output", None, "JSON lines to write; '-' for stdout.")
   flags.DEFINE_float("theta", None, "Threshold of every gate (default: calibrated, else config).")

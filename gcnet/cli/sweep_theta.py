@@ -12,7 +12,7 @@ from gcnet.cli import common
 
 
 def define_flags():
-  flags.DEFINE_string("workdir", None, "A trained run (config.json, checkpoints/).")
+  flags.DEFINE_string("workdir", None, "A trained run's directory (the --workdir it was trained in).")
   flags.DEFINE_string("output", "", "Where to write the tables and plots ('': the run directory).")
   flags.DEFINE_float("target_recall", None, "Validation positive recall of the chosen theta "
                      "(default: config.eval.target_recall).")

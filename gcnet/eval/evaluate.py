@@ -1,10 +1,8 @@
 """End-of-training evaluation of a run, and light metrics for periodic validation."""
 
-import json
 import logging
 
 import jax
-from etils import epath
 import numpy as np
 
 from gcnet.eval import calibration
@@ -12,8 +10,7 @@ from gcnet.eval import compute
 from gcnet.eval import gate_metrics as gm
 from gcnet.eval import predictions as preds_lib
 from gcnet.eval import report as report_lib
-
-REPORT_FILE = "report.json"
+from gcnet.train import run_dir
 
 
 def validation_metrics(model, params, batches, theta=0.5) -> dict[str, float]:
@@ -59,11 +56,10 @@ def _ungated_costs(config, num_classes: int, example):
 
 def load_baseline_report(workdir: str) -> dict | None:
   """The report.json of a baseline run, or None (with a warning) when it cannot be read."""
-  path = epath.Path(workdir) / REPORT_FILE
   try:
-    return json.loads(path.read_text())
+    return run_dir.read_report(workdir)
   except (OSError, ValueError) as e:
-    logging.warning("No baseline report at %s (%s): reporting without a baseline.", path, e)
+    logging.warning("No baseline report in %s (%s): reporting without a baseline.", workdir, e)
     return None
 
 

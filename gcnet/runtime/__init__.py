@@ -13,8 +13,7 @@ Keyword spotting on audio files and streams: `gcnet.runtime.keywords`. See docs/
 from gcnet.runtime.costs import boundary_bytes, deployment_costs, ungated_costs
 from gcnet.runtime.export import (ExportStage, codec_export_stages, export_run, export_stage,
                                   export_to_directory, gc_export_stages, load_exported)
-from gcnet.runtime.load import (LoadedRun, WrongRunKind, checkpoint_steps, load_config, load_run,
-                                restore_params, run_kind)
+from gcnet.runtime.load import LoadedRun, WrongRunKind, load_run, run_kind
 from gcnet.runtime.splits import split_inputs, split_predictions
 from gcnet.runtime.staged_model import StagedModel, TensorSpec, stage_fn, stage_names
 from gcnet.runtime.staged_runner import StagedOutput, StagedRunner

@@ -8,30 +8,25 @@ here, so relative paths, damaged checkpoints and runs of the wrong kind behave t
     thetas, source = run.thetas()               # calibrated in report.json, else config.eval.theta
     run = load_run(workdir, kinds=("keyword",), tool="gcnet.cli.predict")   # else WrongRunKind
 
-Only the `"state"` item of the Orbax checkpoint is read, as a plain pytree of NumPy arrays (no
-abstract train state, no optimizer or data iterator, no device mesh), and only its `params` and
-`model_state` are kept. A checkpoint that cannot be read is skipped (with a warning) for the
-previous one; nothing in the run directory is changed.
+The run directory is read through `gcnet.train.run_dir` (its layout) and
+`gcnet.train.checkpoint.restore_params` (only the train state item, only its `params` and
+`model_state`; a checkpoint that cannot be read is skipped, with a warning, for the previous one;
+nothing in the run directory is changed).
 
 Kinds of run (`run_kind`): "image" (an image classifier, gated or not), "keyword" (a keyword
 spotter on audio windows) and "codec" (a neural audio codec).
 """
 
 import dataclasses
-import json
 import logging
 from typing import Any
 
-import jax
 import ml_collections as mlc
 import numpy as np
-import orbax.checkpoint as ocp
-from etils import epath
 
-CONFIG_FILE = "config.json"
-REPORT_FILE = "report.json"
-CHECKPOINT_DIR = "checkpoints"
-STATE_ITEM = "state"
+from gcnet.train import checkpoint
+from gcnet.train import run_dir
+
 
 
 @dataclasses.dataclass
@@ -128,84 +123,6 @@ def run_kind(config) -> str:
   return "keyword" if "sample_rate" in data else "image"
 
 
-def resolve_workdir(workdir) -> str:
-  """`workdir` as an absolute path (Orbax needs one); URLs such as gs:// are kept as they are."""
-  workdir = str(workdir)
-  return workdir if "://" in workdir else str(epath.Path(workdir).resolve())
-
-
-def load_config(workdir) -> mlc.ConfigDict:
-  """The `ConfigDict` stored in `workdir/config.json`.
-
-  Raises:
-    FileNotFoundError: `workdir` holds no `config.json` (not a gcnet run directory).
-  """
-  path = epath.Path(workdir) / CONFIG_FILE
-  if not path.exists():
-    raise FileNotFoundError(f"{path} does not exist: {workdir} is not a gcnet run directory "
-                            "(python -m gcnet.cli.train --workdir=... writes it).")
-  return mlc.ConfigDict(json.loads(path.read_text()))
-
-
-def checkpoint_steps(workdir) -> list[int]:
-  """Steps of the checkpoints in `workdir/checkpoints` (directories named by numbers), ascending."""
-  directory = epath.Path(workdir) / CHECKPOINT_DIR
-  if not directory.exists():
-    return []
-  return sorted(int(p.name) for p in directory.iterdir()
-                if p.name.isdigit() and (p / STATE_ITEM).exists())
-
-
-def _restore_state(path: epath.Path) -> dict:
-  """The saved train state at `path` as nested dicts of NumPy arrays (no target structure)."""
-  absl_logger = logging.getLogger("absl")
-  level = absl_logger.level
-  absl_logger.setLevel(logging.ERROR)  # Orbax warns that the step-level metadata is elsewhere.
-  try:
-    checkpointer = ocp.PyTreeCheckpointer()
-    metadata = checkpointer.metadata(path)
-    tree = getattr(metadata, "item_metadata", None) or getattr(metadata, "tree", None) or metadata
-    tree = getattr(tree, "tree", tree)
-    restore_args = jax.tree.map(lambda _: ocp.RestoreArgs(restore_type=np.ndarray), tree)
-    return checkpointer.restore(path, args=ocp.args.PyTreeRestore(restore_args=restore_args))
-  finally:
-    absl_logger.setLevel(level)
-
-
-def restore_params(workdir, step: int | None = None) -> tuple[dict, dict, int]:
-  """`(params, model_state, step)` from the newest readable checkpoint (or the given `step`).
-
-  Raises:
-    FileNotFoundError: the workdir has no checkpoint (or not `step`).
-    RuntimeError: no checkpoint could be read.
-  """
-  steps = checkpoint_steps(workdir)
-  if step is not None:
-    if step not in steps:
-      raise FileNotFoundError(f"No checkpoint at step {step} in {workdir}/{CHECKPOINT_DIR}; "
-                              f"steps there: {steps}.")
-    steps = [step]
-  if not steps:
-    raise FileNotFoundError(
-        f"No checkpoint in {workdir}/{CHECKPOINT_DIR}: train the run first (python -m "
-        f"gcnet.cli.train --config=... --workdir={workdir}), or point --workdir at a finished run.")
-  errors = []
-  for s in reversed(steps):
-    path = epath.Path(workdir) / CHECKPOINT_DIR / str(s) / STATE_ITEM
-    try:
-      state = _restore_state(path)
-    except Exception as e:  # pylint: disable=broad-except  (truncated, corrupt, missing files)
-      logging.warning("Checkpoint at step %d of %s could not be read (%s); trying the previous "
-                      "one.",
-                      s, workdir, e)
-      errors.append(f"step {s}: {type(e).__name__}: {e}")
-      continue
-    params = jax.tree.map(jax.numpy.asarray, state["params"])
-    model_state = jax.tree.map(jax.numpy.asarray, dict(state.get("model_state") or {}))
-    return params, model_state, s
-  raise RuntimeError(f"No checkpoint of {workdir} could be read:\n" + "\n".join(errors))
-
-
 def num_classes_of(config, dataset=None) -> int | None:
   """`K + 1` from the dataset, else `config.data.positive_classes`; None for unlabelled data."""
   if dataset is not None and hasattr(dataset, "num_classes"):
@@ -216,7 +133,7 @@ def num_classes_of(config, dataset=None) -> int | None:
 
 def _read_report(workdir) -> dict | None:
   try:
-    return json.loads((epath.Path(workdir) / REPORT_FILE).read_text())
+    return run_dir.read_report(workdir)
   except (OSError, ValueError):
     return None
 
@@ -239,15 +156,15 @@ def load_run(workdir, *, with_dataset: bool = True, step: int | None = None,
   """
   from gcnet import models  # pylint: disable=g-import-not-at-top
   from gcnet.train import precision  # pylint: disable=g-import-not-at-top
-  workdir = resolve_workdir(workdir)
-  config = load_config(workdir)
+  workdir = str(run_dir.resolve(workdir))
+  config = run_dir.read_config(workdir)
   kind = run_kind(config)
   if kinds is not None and kind not in kinds:
     raise WrongRunKind(
         f"{workdir} is a run of kind {kind!r} (model {config.model.get('name')!r}), but "
         f"{tool or 'this tool'} needs a run of kind {' or '.join(map(repr, kinds))}: point "
         "--workdir at one.")
-  params, model_state, restored_step = restore_params(workdir, step)
+  params, model_state, restored_step = checkpoint.restore_params(workdir, step)
   dataset = None
   if with_dataset and "data" in config:
     from gcnet import data  # pylint: disable=g-import-not-at-top

@@ -20,6 +20,7 @@ import orbax.checkpoint as ocp
 from etils import epath
 
 from gcnet.runtime import load
+from gcnet.train import run_dir
 
 
 def save_weights(workdir, output) -> dict:
@@ -32,7 +33,7 @@ def save_weights(workdir, output) -> dict:
     ValueError: `output` exists and is not empty (nothing is overwritten).
   """
   run = load.load_run(workdir, with_dataset=False)
-  out = epath.Path(load.resolve_workdir(output))
+  out = run_dir.resolve(output)
   if out.exists() and any(out.iterdir()):
     raise ValueError(f"{output} exists and is not empty: choose a new directory or remove it.")
   as_float32 = lambda x: np.asarray(x, np.float32) if np.issubdtype(np.asarray(x).dtype,
@@ -40,13 +41,13 @@ def save_weights(workdir, output) -> dict:
   tree = {"step": np.asarray(run.step, np.int32),
           "params": jax.tree.map(as_float32, run.params),
           "model_state": jax.tree.map(as_float32, run.model_state)}
-  state_dir = out / load.CHECKPOINT_DIR / str(run.step) / load.STATE_ITEM
+  state_dir = run_dir.state_path(out, run.step)
   state_dir.parent.mkdir(parents=True, exist_ok=True)
   ocp.PyTreeCheckpointer().save(state_dir, tree)
   src = epath.Path(run.workdir)
-  (out / load.CONFIG_FILE).write_text((src / load.CONFIG_FILE).read_text())
-  if (src / load.REPORT_FILE).exists():
-    shutil.copyfile(src / load.REPORT_FILE, out / load.REPORT_FILE)
+  run_dir.config_path(out).write_text(run_dir.config_path(src).read_text())
+  if run_dir.has_report(src):
+    shutil.copyfile(run_dir.report_path(src), run_dir.report_path(out))
   size = sum(os.path.getsize(os.path.join(root, name))
              for root, _, names in os.walk(str(state_dir)) for name in names)
   count = sum(int(np.size(x)) for x in jax.tree.leaves(run.params))

@@ -5,18 +5,15 @@ Loss: cross-entropy plus the named GC/DSL terms (`classification_objective`). Pe
 (calibrated on validation, measured on test) written to `workdir/report.json`.
 """
 
-import json
-
 import jax
-from etils import epath
 
 from gcnet import data as data_lib
 from gcnet import eval as eval_lib
-from gcnet.eval.evaluate import REPORT_FILE
 from gcnet.nn.gated_compression import GATE_COLLECTION
 from gcnet.tasks import classification_objective
 from gcnet.tasks.base import ModelTask
 from gcnet.tasks import layer_terms
+from gcnet.train import run_dir
 
 
 class ClassificationTask(ModelTask):
@@ -59,6 +56,6 @@ class ClassificationTask(ModelTask):
     report = eval_lib.evaluate_run(config, self.model, params, self.dataset, step=step,
                                    baseline_workdir=config.eval.baseline_workdir)
     if jax.process_index() == 0:
-      (epath.Path(workdir) / REPORT_FILE).write_text(json.dumps(report, indent=2, sort_keys=True))
+      run_dir.write_report(workdir, report)
       print(eval_lib.format_report(report), flush=True)
     return report

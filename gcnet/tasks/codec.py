@@ -26,6 +26,8 @@ from gcnet.models.codec import warm_start
 from gcnet.nn.gated_compression import GATE_COLLECTION
 from gcnet.tasks import codec_objective
 from gcnet.tasks.base import ModelTask
+from gcnet.train import checkpoint
+from gcnet.train import run_dir
 
 # Collections the model sows afresh on every call: never fed back into it (sow would append).
 _SOWN = (GATE_COLLECTION, "codebook")
@@ -58,13 +60,12 @@ class CodecTask(ModelTask):
     source = (self.config.get("warm_start") or {}).get("workdir", "")
     if not source:
       return variables
-    from gcnet.runtime import load  # pylint: disable=g-import-not-at-top
-    source_config = load.load_config(load.resolve_workdir(source))
+    source_config = run_dir.read_config(run_dir.resolve(source))
     if source_config.model.get("pathway") != "heavy":
       raise ValueError(f"config.warm_start.workdir={source} is a "
                        f"{source_config.model.get('pathway')!r} codec; it must be a heavy-only "
                        "run (experiments/codec_dsl.py:heavy).")
-    params, state, step = load.restore_params(load.resolve_workdir(source))
+    params, state, step = checkpoint.restore_params(run_dir.resolve(source))
     logging.info("Warm start from %s (step %d), frozen: %s", source, step, self.frozen)
     return warm_start.transplant(variables, params, state, self.model.pathway)
 

@@ -11,14 +11,13 @@ reconstruction terms from its `metrics.jsonl`.
 """
 
 
-import json
-
 import numpy as np
 from etils import epath
 
 from gcnet.audio import activity
 from gcnet.audio.mel import log_mel_spectrogram
 from gcnet.models.codec import code_wave
+from gcnet.train import run_dir
 
 CURVES = ("train/loss", "train/term/mel", "train/term/waveform_l1")
 
@@ -78,8 +77,7 @@ def spectrogram_figure(runs, path: str, seconds: float = 2.0) -> dict:
 def read_curves(workdir) -> dict[str, tuple[np.ndarray, np.ndarray]]:
   """`{metric: (steps, values)}` of the `CURVES` logged in `workdir/metrics.jsonl`."""
   out = {k: ([], []) for k in CURVES}
-  for line in (epath.Path(workdir) / "metrics.jsonl").read_text().splitlines():
-    row = json.loads(line)
+  for row in run_dir.read_metrics(workdir):
     for k in CURVES:
       if k in row:
         out[k][0].append(row["step"])

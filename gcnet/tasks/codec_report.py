@@ -22,13 +22,11 @@ On `config.eval.split` (the speaker-held-out test set by default), in crops of
   segment with the heavy decoder, decoders alone and end to end (median of repeats, after a warm-up).
 """
 
-import json
 import math
 import time
 
 import jax
 import numpy as np
-from etils import epath
 
 from gcnet import data as data_lib
 from gcnet import ops
@@ -38,8 +36,7 @@ from gcnet.audio import stream_quality
 from gcnet.nn.gated_compression import GATE_COLLECTION
 from gcnet.nn.stats import find_stats
 from gcnet.models.codec import StagedCodec, bitrate, codec_compute, expected_flops_per_s
-
-REPORT_FILE = "report.json"
+from gcnet.train import run_dir
 
 
 def quality_metrics(target: np.ndarray, recon: np.ndarray, sample_rate: int) -> dict[str, np.ndarray]:
@@ -180,8 +177,8 @@ def codec_report(config, model, variables, dataset, step: int) -> dict:
   wave = np.concatenate([b["inputs"][b["mask"]] for b in batches])[:timing_crops]
   report["decode_time"] = decode_timing(model, variables, wave, int(ev.get("timing_repeats", 3)))
   baseline = ev.get("baseline_workdir", "")
-  if baseline and (epath.Path(baseline) / REPORT_FILE).exists():
-    base = json.loads((epath.Path(baseline) / REPORT_FILE).read_text())["quality"]["codec"]
+  if baseline and run_dir.has_report(baseline):
+    base = run_dir.read_report(baseline)["quality"]["codec"]
     report["vs_baseline"] = {"workdir": baseline, **compare(report["quality"]["codec"], base)}
   return report
 
@@ -221,13 +218,13 @@ def format_report(r: dict) -> str:
 
 
 def write_codec_report(config, workdir, model, params, model_state, dataset, step,
-                       report_file: str = REPORT_FILE) -> dict:
+                       report_file: str = run_dir.REPORT_FILE) -> dict:
   """Evaluates the final codec and writes `workdir/report.json` (process 0)."""
   variables = jax.tree.map(np.asarray, {"params": params,
                                         "quantizer": model_state["quantizer"]})
   report = codec_report(config, model, variables, dataset, step)
   if jax.process_index() == 0:
-    (epath.Path(workdir) / report_file).write_text(json.dumps(report, indent=2, sort_keys=True))
+    run_dir.write_report(workdir, report, report_file)
     print(format_report(report), flush=True)
   return report
 
@@ -239,8 +236,7 @@ def summarize(workdirs, plot_path: str = "") -> str:
           "speech SI-SDR dB | quiet mel distance | routing entropy | decoder time vs heavy-only |\n"
           "| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
   for w in workdirs:  # A workdir (its report.json) or a report file.
-    path = epath.Path(w) if str(w).endswith(".json") else epath.Path(w) / REPORT_FILE
-    r = json.loads(path.read_text())
+    r = run_dir.read_report(w)
     qa, t = r["quality"], r["decode_time"]
     sp, qu = qa["codec"]["speech"], qa["codec"]["quiet"]
     light = qa["light_fraction"]

@@ -1,20 +1,26 @@
 """Orbax checkpoints of the train state and the Grain iterator, with fallback past damaged ones.
 
-Layout: `workdir/checkpoints/<step>/{state, data_iter}`. A checkpoint that fails to restore is moved
-aside to `<step>.damaged-<n>` (never deleted) and the previous one is tried, with a warning.
+Layout (`gcnet.train.run_dir`): `workdir/checkpoints/<step>/{state, data_iter}`. In training
+(`Checkpointer`), a checkpoint that fails to restore is moved aside to `<step>.damaged-<n>` (never
+deleted) and the previous one is tried, with a warning. Reading a finished run's parameters
+(`restore_params`, for `load_run` and warm starts) changes nothing in the directory.
 """
 
+import logging as py_logging
 import re
 
 import grain
 import jax
+import numpy as np
 import orbax.checkpoint as ocp
 from absl import logging
 from etils import epath
 
+from gcnet.train import run_dir
+
 
 class Checkpointer:
-  """Saves and restores `{"state": TrainState, "data_iter": grain iterator}`."""
+  """Saves and restores `{STATE_ITEM: TrainState, DATA_ITER_ITEM: grain iterator}` (`run_dir`)."""
 
   def __init__(self, directory, max_to_keep: int = 3):
     self.directory = epath.Path(directory)
@@ -26,8 +32,8 @@ class Checkpointer:
                                            enable_async_checkpointing=False)
     return ocp.CheckpointManager(
         self.directory, options=options,
-        item_handlers={"state": ocp.StandardCheckpointHandler(),
-                       "data_iter": grain.checkpoint.CheckpointHandler()})
+        item_handlers={run_dir.STATE_ITEM: ocp.StandardCheckpointHandler(),
+                       run_dir.DATA_ITER_ITEM: grain.checkpoint.CheckpointHandler()})
 
   def latest_step(self) -> int | None:
     return self._manager.latest_step()
@@ -35,8 +41,9 @@ class Checkpointer:
   def save(self, step: int, state, data_iter) -> None:
     if step in self._manager.all_steps():
       return
-    self._manager.save(step, args=ocp.args.Composite(
-        state=ocp.args.StandardSave(state), data_iter=grain.checkpoint.CheckpointSave(data_iter)))
+    self._manager.save(step, args=ocp.args.Composite(**{
+        run_dir.STATE_ITEM: ocp.args.StandardSave(state),
+        run_dir.DATA_ITER_ITEM: grain.checkpoint.CheckpointSave(data_iter)}))
     self._manager.wait_until_finished()
 
   def restore_latest(self, abstract_state, data_iter):
@@ -49,18 +56,18 @@ class Checkpointer:
     for step in sorted(self._manager.all_steps(), reverse=True):
       self._check_process_count(step)
       try:
-        restored = self._manager.restore(step, args=ocp.args.Composite(
-            state=ocp.args.StandardRestore(abstract_state),
-            data_iter=grain.checkpoint.CheckpointRestore(data_iter)))
+        restored = self._manager.restore(step, args=ocp.args.Composite(**{
+            run_dir.STATE_ITEM: ocp.args.StandardRestore(abstract_state),
+            run_dir.DATA_ITER_ITEM: grain.checkpoint.CheckpointRestore(data_iter)}))
       except Exception as e:  # pylint: disable=broad-except  (any damage: truncated, corrupt, missing)
         self._set_aside(step, e)
         continue
-      return restored["state"]
+      return restored[run_dir.STATE_ITEM]
     return None
 
   def _check_process_count(self, step: int) -> None:
     """The data iterator is saved per process: resuming needs the same number of processes."""
-    files = (self.directory / str(step) / "data_iter").glob("process_*-of-*.json")
+    files = (self.directory / str(step) / run_dir.DATA_ITER_ITEM).glob("process_*-of-*.json")
     counts = {int(m.group(1)) for f in files if (m := re.search(r"-of-(\d+)\.json$", f.name))}
     if counts and jax.process_count() not in counts:
       raise ValueError(
@@ -89,3 +96,65 @@ class Checkpointer:
 def abstract_like(state, sharding):
   """`ShapeDtypeStruct`s of `state`'s leaves, all with `sharding`."""
   return jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=sharding), state)
+
+
+def checkpoint_steps(workdir) -> list[int]:
+  """Steps of the readable-looking checkpoints of a run directory (those with a state item),
+  ascending."""
+  directory = run_dir.checkpoint_dir(workdir)
+  if not directory.exists():
+    return []
+  return sorted(int(p.name) for p in directory.iterdir()
+                if p.name.isdigit() and run_dir.state_path(workdir, int(p.name)).exists())
+
+
+def _restore_state(path: epath.Path) -> dict:
+  """The saved train state at `path` as nested dicts of NumPy arrays (no target structure)."""
+  absl_logger = py_logging.getLogger("absl")
+  level = absl_logger.level
+  absl_logger.setLevel(py_logging.ERROR)  # Orbax warns that the step-level metadata is elsewhere.
+  try:
+    checkpointer = ocp.PyTreeCheckpointer()
+    metadata = checkpointer.metadata(path)
+    tree = getattr(metadata, "item_metadata", None) or getattr(metadata, "tree", None) or metadata
+    tree = getattr(tree, "tree", tree)
+    restore_args = jax.tree.map(lambda _: ocp.RestoreArgs(restore_type=np.ndarray), tree)
+    return checkpointer.restore(path, args=ocp.args.PyTreeRestore(restore_args=restore_args))
+  finally:
+    absl_logger.setLevel(level)
+
+
+def restore_params(workdir, step: int | None = None) -> tuple[dict, dict, int]:
+  """`(params, model_state, step)` of a run directory's newest readable checkpoint (or `step`).
+
+  Only the state item is read, as a plain pytree of NumPy arrays (no abstract train state, no
+  optimizer or data iterator, no device mesh); a checkpoint that cannot be read is skipped, with a
+  warning, for the previous one. Nothing in the directory is changed.
+
+  Raises:
+    FileNotFoundError: the workdir has no checkpoint (or not `step`).
+    RuntimeError: no checkpoint could be read.
+  """
+  where = run_dir.checkpoint_dir(workdir)
+  steps = checkpoint_steps(workdir)
+  if step is not None:
+    if step not in steps:
+      raise FileNotFoundError(f"No checkpoint at step {step} in {where}; steps there: {steps}.")
+    steps = [step]
+  if not steps:
+    raise FileNotFoundError(
+        f"No checkpoint in {where}: train the run first (python -m gcnet.cli.train --config=... "
+        f"--workdir={workdir}), or point --workdir at a finished run.")
+  errors = []
+  for s in reversed(steps):
+    try:
+      state = _restore_state(run_dir.state_path(workdir, s))
+    except Exception as e:  # pylint: disable=broad-except  (truncated, corrupt, missing files)
+      logging.warning("Checkpoint at step %d of %s could not be read (%s); trying the previous "
+                      "one.", s, workdir, e)
+      errors.append(f"step {s}: {type(e).__name__}: {e}")
+      continue
+    params = jax.tree.map(jax.numpy.asarray, state["params"])
+    model_state = jax.tree.map(jax.numpy.asarray, dict(state.get("model_state") or {}))
+    return params, model_state, s
+  raise RuntimeError(f"No checkpoint of {workdir} could be read:\n" + "\n".join(errors))

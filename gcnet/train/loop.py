@@ -15,19 +15,18 @@ gives the data, the initial variables, the loss terms, the periodic evaluation a
 import jax
 import numpy as np
 from absl import logging
-from etils import epath
 
 from gcnet import data as data_lib
 from gcnet.train import checkpoint as ckpt_lib
 from gcnet.train import mesh as mesh_lib
 from gcnet.train import prefetch as prefetch_lib
+from gcnet.train import run_dir
 from gcnet.train import schedule as schedule_lib
 from gcnet.train import state as state_lib
 from gcnet.train.loss import make_loss_fn
 from gcnet.train.preemption import PreemptionFlag
 from gcnet.train.step import make_multi_train_step, make_train_step
 from gcnet.train.task import Task
-from gcnet.train.workdir import check_or_write_config
 from gcnet.train.writers import MetricWriter, Progress
 
 
@@ -65,10 +64,8 @@ def train_and_evaluate(config, workdir: str, task: Task, *, stop_after: int | No
       with a time limit; rerunning continues). The schedule still follows config.train.num_steps.
     report: evaluate and write `report.json` at the end of training (`task.report`).
   """
-  workdir = epath.Path(workdir)
-  if "://" not in str(workdir):
-    workdir = workdir.resolve()
-  check_or_write_config(config, workdir)
+  workdir = run_dir.resolve(workdir)
+  run_dir.check_or_write_config(config, workdir)
   mesh = mesh_lib.make_mesh(config.mesh)
   mesh_lib.check_batch_size(config.train.batch_size, mesh)
   if config.train.nonfinite not in ("error", "skip"):
@@ -81,7 +78,7 @@ def train_and_evaluate(config, workdir: str, task: Task, *, stop_after: int | No
       process_index=jax.process_index(), process_count=jax.process_count(),
       worker_count=config.data.worker_count)
   state, optimizer = init_state(task, config, mesh)
-  checkpointer = ckpt_lib.Checkpointer(workdir / "checkpoints",
+  checkpointer = ckpt_lib.Checkpointer(run_dir.checkpoint_dir(workdir),
                                        config.checkpoint.max_to_keep)
   restored = checkpointer.restore_latest(
       ckpt_lib.abstract_like(state, mesh_lib.replicated(mesh)), train_iter)

@@ -10,6 +10,8 @@ import jax
 import numpy as np
 from etils import epath
 
+from gcnet.train import run_dir
+
 
 class MetricWriter:
   """Writes scalar metrics to `workdir/metrics.jsonl` and `workdir/tb/`."""
@@ -22,10 +24,10 @@ class MetricWriter:
       return
     workdir = epath.Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    self._jsonl = (workdir / "metrics.jsonl").open("a")
+    self._jsonl = run_dir.metrics_path(workdir).open("a")
     try:
       from tensorboardX import SummaryWriter
-      self._tb = SummaryWriter(str(workdir / "tb"))
+      self._tb = SummaryWriter(str(run_dir.tensorboard_dir(workdir)))
     except ImportError:
       self._tb = None
 

@@ -8,7 +8,8 @@ import jax
 import numpy as np
 import pytest
 
-from gcnet.runtime import WrongRunKind, checkpoint_steps, load_run, split_predictions
+from gcnet.runtime import WrongRunKind, load_run, split_predictions
+from gcnet.train.checkpoint import checkpoint_steps
 from gcnet.eval import gate_metrics as gm
 
 

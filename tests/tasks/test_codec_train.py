@@ -136,3 +136,11 @@ def test_weights_directory_loads_like_the_run(trained_run, tmp_path):
   assert summary["bytes"] < full
   with pytest.raises(ValueError, match="not empty"):
     weights.save_weights(workdir, out)
+
+
+def test_a_warm_start_reads_its_source_run_and_refuses_one_that_is_not_heavy_only(trained_run):
+  workdir, config, _ = trained_run
+  config = config.copy_and_resolve_references()
+  config.warm_start.workdir = os.path.relpath(workdir)  # A relative path works.
+  with pytest.raises(ValueError, match="is a 'dsl' codec; it must be a heavy-only run"):
+    tasks.get_task(config).init_variables(jax.random.key(0))
