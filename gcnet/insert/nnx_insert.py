@@ -134,7 +134,6 @@ class NNXStages:
 
   def __init__(self, insertion: NNXInsertion, graphdef, rest):
     self.insertion, self.graphdef, self.rest = insertion, graphdef, rest
-    self.num_classes = None
 
   def _model(self, params):
     return nnx.merge(self.graphdef, params, self.rest)
