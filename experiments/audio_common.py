@@ -75,7 +75,6 @@ def kws_model_config(gated: bool, data: mlc.ConfigDict) -> mlc.ConfigDict:
                                            max_freq=5))
   model.norm = "layer"
   model.head_pooling = "max"      # "mean", "max" or "meanmax" over time and frequency
-  model.dtype = "float32"
   # How the first and depthwise convs are computed, never the parameters: "auto" (CPU forms on the
   # CPU backend, XLA's own elsewhere), "cpu" or "xla" (see gcnet/models/conv_cpu.py).
   model.conv_impl = "auto"

@@ -34,6 +34,9 @@ def base_config() -> mlc.ConfigDict:
   # rounding): for small models whose step is short next to the per-call host work. Logging,
   # evaluation and checkpoint steps always end a call (one-step calls fill up to them).
   config.train.steps_per_call = 1
+  # Mixed precision (gcnet.train.precision): "bfloat16" computes convs and dense layers in bf16
+  # with float32 parameters, optimizer state, gate / switch / quantizer math, losses and metrics.
+  config.train.compute_dtype = "float32"
   config.train.nonfinite = "error"        # "error": stop at a NaN/Inf loss; "skip": skip the update
 
   config.mesh = mlc.ConfigDict()
@@ -76,7 +79,6 @@ def image_model_config(gated: bool) -> mlc.ConfigDict:
   model.gc_after = (0,)
   model.gc = mlc.ConfigDict(dict(compress=True, two_sided=False, pooling="mean",
                                  gate_hidden=0, init_threshold=0.05, gate_input="z"))
-  model.dtype = "float32"
   # How convs and pooling are computed, never the parameters: "auto" ("cpu" forms on the CPU
   # backend, XLA's own elsewhere), "cpu" or "xla" (see gcnet/models/conv_cpu.py).
   model.conv_impl = "auto"

@@ -38,4 +38,5 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e ".[dev]"
+# Pinned: the versions of constraints.txt (pyproject.toml keeps ranges for library users).
+.venv/bin/python -m pip install -q -c constraints.txt -e ".[dev]"

@@ -134,6 +134,8 @@ def stage_costs(model: nn.Module, params, example_input) -> dict:
     shape of each GC layer's `z`) and "z_elements"; "total" (flops_xla, flops_analytic, params of
     every part, as if the back ran on every sample); "unassigned_params" (leaves no stage touched).
   """
+  if hasattr(model, "stage_costs"):     # a model gated by gcnet.insert counts itself
+    return model.stage_costs(params, example_input)
   h = jax.ShapeDtypeStruct((1,) + tuple(example_input.shape)[1:], example_input.dtype)
   if getattr(model, "conv_impl", "xla") != "xla":
     # Count the canonical convolutions and pooling, not their CPU-speed rewrite (conv_cpu), whose

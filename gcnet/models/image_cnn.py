@@ -107,5 +107,5 @@ def build(cfg, num_classes: int) -> GatedCNN:
   widths = tuple(cfg.get("widths", ()) or widths)
   gc_after = tuple(cfg.gc_after) if cfg.gated else ()
   return GatedCNN(num_classes=num_classes, widths=widths, convs_per_block=convs, dense=dense,
-                  gc_after=gc_after, gc=dict(cfg.gc), dtype=jnp.dtype(cfg.dtype),
+                  gc_after=gc_after, gc=dict(cfg.gc), dtype=jnp.dtype(cfg.get("dtype", "float32")),
                   conv_impl=cfg.get("conv_impl", "auto"))

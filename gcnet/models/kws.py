@@ -186,5 +186,5 @@ def build(cfg, num_classes: int) -> KwsDSCNN:
                   head_pooling=cfg.get("head_pooling", "max"),
                   conv_impl=cfg.get("conv_impl", "auto"),
                   gc_after=tuple(cfg.gc_after) if cfg.gated else (), gc=dict(cfg.gc),
-                  dtype=jnp.dtype(cfg.dtype),
+                  dtype=jnp.dtype(cfg.get("dtype", "float32")),
                   spec_augment=dict(cfg.spec_augment) if cfg.get("spec_augment") else None)

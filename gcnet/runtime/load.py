@@ -192,6 +192,7 @@ def load_run(workdir, *, with_dataset: bool = True, step: int | None = None,
     ValueError: the run's task is not one gcnet can build (the message names the known ones).
   """
   from gcnet import models  # pylint: disable=g-import-not-at-top
+  from gcnet.train import precision  # pylint: disable=g-import-not-at-top
   workdir = str(run_dir.resolve(workdir))
   config = run_dir.read_config(workdir)
   kind = _check_kind(workdir, config, kinds, inputs, tool)
@@ -203,7 +204,8 @@ def load_run(workdir, *, with_dataset: bool = True, step: int | None = None,
       dataset = data.get_dataset(config.data)
     except Exception as e:  # pylint: disable=broad-except  (data not on this machine)
       logging.warning("The dataset of %s could not be built here (%s); dataset=None.", workdir, e)
-  model = models.build(config.model, num_classes_of(config, dataset))
+  model = models.build(config.model, num_classes_of(config, dataset),
+                       precision.compute_dtype(config.train))
   return LoadedRun(config=config, model=model, params=params, dataset=dataset,
                    model_state=model_state, step=restored_step, workdir=workdir, kind=kind,
                    report=_read_report(workdir))

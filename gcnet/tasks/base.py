@@ -8,6 +8,7 @@ import numpy as np
 from gcnet import data as data_lib
 from gcnet import models
 from gcnet.nn.stats import STATS_COLLECTION
+from gcnet.train import precision
 
 
 class ModelTask:
@@ -31,7 +32,8 @@ class ModelTask:
 
   @functools.cached_property
   def model(self):
-    return models.build(self.config.model, self.dataset.num_classes)
+    return models.build(self.config.model, self.dataset.num_classes,
+                        precision.compute_dtype(self.config.train))
 
   def init_variables(self, rng: jax.Array) -> dict:
     """`model.init` on a zero batch `[1, ...]` shaped like `dataset.source("train")[0]["inputs"]`,

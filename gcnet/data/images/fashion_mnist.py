@@ -81,6 +81,23 @@ def load_split(images_path: str, labels_path: str) -> tuple[np.ndarray, np.ndarr
         "--config.data.source_dir at a directory of intact files.") from e
 
 
+def load_arrays(directory: str = DEBIAN_DIR, validation: int = 6000,
+                seed: int = 0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+  """The official IDX files of `directory` as NumPy arrays, without TFDS (for notebooks and the
+  user guide): `{"train", "validation", "test"}` -> `(images uint8 [N, 28, 28, 1], labels int32
+  [N])`; `validation` examples carved from train with a fixed seed."""
+  files = find_source_files(directory)
+  out = {}
+  for split, (images_name, labels_name) in FILES.items():
+    images, labels = load_split(files[images_name], files[labels_name])
+    out[split] = (images[..., None], labels.astype(np.int32))
+  order = np.random.default_rng(seed).permutation(len(out["train"][1]))
+  images, labels = out["train"]
+  out["validation"] = (images[order[:validation]], labels[order[:validation]])
+  out["train"] = (images[order[validation:]], labels[order[validation:]])
+  return out
+
+
 def _load_split(images_path: str, labels_path: str) -> tuple[np.ndarray, np.ndarray]:
   images, labels = idx.read_idx(images_path), idx.read_idx(labels_path)
   if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE[:2]:
