@@ -63,7 +63,7 @@ def measure(family: str, size: str, batch: int, args) -> dict:
   import optax  # pylint: disable=g-import-not-at-top
   from benchmarks import precision_families as families  # pylint: disable=g-import-not-at-top
   from gcnet import models  # pylint: disable=g-import-not-at-top
-  from gcnet.eval.compute import xla_flops  # pylint: disable=g-import-not-at-top
+  from gcnet.models.xla_cost import xla_flops  # pylint: disable=g-import-not-at-top
 
   config, num_classes, x, y, data = families.setup(family, size, batch)
   optimizer = optax.adam(1e-3)

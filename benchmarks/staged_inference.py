@@ -5,7 +5,7 @@
 
 For each batch size (default 1, i.e. streaming one sample at a time, and 256) on test samples:
 
-- stage times `t_i(b)`: each stage alone, as staged inference calls it (gcnet.runtime.timing);
+- stage times `t_i(b)`: each stage alone, as staged inference calls it (gcnet.eval.timing);
 - reach `r_i`: fraction of the streamed samples that ran stage `i` (measured by the runner);
 - **expected** s/sample `= sum_i r_i t_i(b) / b` (a stage's time scales linearly with its samples);
 - **bucketed** s/sample: the same with the back timed at the bucket sizes it really ran on (what

@@ -20,7 +20,8 @@ import jax
 import numpy as np
 
 from gcnet.eval import analytic_flops
-from gcnet.eval.compute import part_names, xla_flops
+from gcnet.eval.compute import part_names
+from gcnet.models.xla_cost import xla_flops
 
 
 def _dce(closed):
