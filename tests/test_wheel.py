@@ -51,7 +51,10 @@ def test_wheel_installs_and_runs_outside_the_repository(tmp_path):
     with open(os.path.join(site, "pinned_dependencies.pth"), "w") as f:
       f.write(sysconfig.get_paths()["purelib"] + "\n")
     _run([python, "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)], tmp_path)
-  _run([python, "-m", "pip", "check"], tmp_path)
+  # The wheel's own requirements must hold; problems between other packages of the environment
+  # that lends its site-packages (e.g. an optional torch wanting a newer setuptools) are not ours.
+  problems = _run([python, "-m", "pip", "check"], tmp_path, ok=(0, 1)).splitlines()
+  assert not [line for line in problems if line.lower().startswith("gcnet ")], problems
 
   elsewhere = tmp_path / "elsewhere"
   elsewhere.mkdir()
