@@ -8,7 +8,9 @@ import pkgutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+import soundfile
 
 import gcnet.cli
 
@@ -76,6 +78,8 @@ def test_a_run_of_the_wrong_kind_names_both_kinds(runs, tmp_path, tool, run, kin
           "export": [f"--output={tmp_path / 'x'}"]}.get(tool, [])
   # A relative --workdir, as a user types it in the directory above the run.
   parent, name = os.path.split(runs[run])
+  if tool == "codec":  # a readable input, so that the run's kind is what fails
+    soundfile.write(os.path.join(parent, "in.wav"), np.zeros(800, np.float32), 8000)
   proc = _run(["-m", f"gcnet.cli.{tool}", f"--workdir={name}", *args], cwd=parent)
   assert proc.returncode == 1, proc.stderr[-3000:]
   assert "Traceback" not in proc.stderr, proc.stderr[-3000:]

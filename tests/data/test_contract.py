@@ -70,6 +70,13 @@ def _fsdd_streams(tmp):
   return data.get_dataset(cfg)
 
 
+def _speech_streams(tmp):
+  from tests.data.audio.test_speech_corpus import speech_config, write_asterisk_like  # pylint: disable=g-import-not-at-top
+  write_asterisk_like(str(tmp / "sounds"))
+  write_fsdd_like(str(tmp / "fsdd"), speakers=("george", "nicolas", "theo", "lucas"))
+  return data.get_dataset(speech_config(tmp))
+
+
 def _wav_dir(tmp):
   for i, folder in enumerate(("a", "b", "c")):
     (tmp / folder).mkdir()
@@ -87,6 +94,7 @@ BUILDERS = {
     "fsdd": _fsdd,
     "speech_commands": _speech_commands,
     "fsdd_streams": _fsdd_streams,
+    "speech_streams": _speech_streams,
     "wav_dir": _wav_dir,
 }
 

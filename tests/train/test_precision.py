@@ -51,7 +51,9 @@ def test_bfloat16_matches_float32_and_trains(family):
   step = families.train_step(make_loss(bf16), optimizer)
 
   losses = []
-  for _ in range(8):
+  # The tiny codec's first Adam steps overshoot (measured in bf16: its loss rises for ~7 steps
+  # at lr 1e-3) before it falls below the start (16 steps: 0.273 -> 0.253).
+  for _ in range(16 if family == "codec" else 8):
     params, opt_state, state, loss, grads = step(params, opt_state, state, x, y)
     losses.append(float(loss))
   assert _all_float32(params) and _all_float32(opt_state) and _all_float32(grads)

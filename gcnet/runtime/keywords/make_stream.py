@@ -38,7 +38,7 @@ def test_clips(recordings: str, split: str, test_speakers) -> list[tuple[str, in
 
 
 def _speaker(path: str) -> str:
-  return _NAME.match(os.path.basename(path)).group(2)
+  return fsdd.parse_name(os.path.basename(path))[1]
 
 
 def speaker_gains(clips, sample_rate: int, level_db: float | None) -> dict[str, float]:

@@ -27,7 +27,7 @@ def write_asterisk_like(root: str, skip=()) -> None:
     soundfile.write(os.path.join(base, "empty.wav"), np.zeros(0), 8000)
 
 
-def _data_config(tmp_path) -> mlc.ConfigDict:
+def speech_config(tmp_path) -> mlc.ConfigDict:
   from experiments import codec_dsl  # pylint: disable=g-import-not-at-top
   data = codec_dsl.speech_data_config()
   data.asterisk_root = str(tmp_path / "sounds")
@@ -58,7 +58,7 @@ def test_builder_splits_by_speaker_skipping_silence_and_empty_files(corpus_dirs)
 
 
 def test_speech_streams_hold_out_whole_speakers_as_parts(corpus_dirs):
-  ds = data_lib.get_dataset(_data_config(corpus_dirs))
+  ds = data_lib.get_dataset(speech_config(corpus_dirs))
   assert ds.parts("test") == ["test/ru_ivrvoice", "test/fsdd_theo"]
   assert ds.parts("validation") == ["validation/fr_armelle", "validation/fsdd_nicolas"]
   # The split is its parts joined in order; each part holds its speaker's speech and pauses.
@@ -72,7 +72,7 @@ def test_speech_streams_hold_out_whole_speakers_as_parts(corpus_dirs):
 
 
 def test_bad_speaker_split_and_missing_package_name_the_fix(corpus_dirs, tmp_path_factory):
-  data = _data_config(corpus_dirs)
+  data = speech_config(corpus_dirs)
   data.validation_speakers = ("ru_ivrvoice",)        # also a test speaker
   with pytest.raises(ValueError, match="disjoint"):
     data_lib.get_dataset(data)
