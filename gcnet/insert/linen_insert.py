@@ -38,6 +38,9 @@ class GatedAt(nn.Module):
   example_shape: tuple
   example_dtype: Any = jnp.float32
   gc: dict | None = None
+  # The stages find the insertion point through `nn.intercept_methods`: exports trace them with JAX
+  # first (`gcnet.runtime.ExportStage.jaxpr_first`).
+  intercepts_methods = True
 
   def setup(self):
     self.gate_layer = GatedCompression(**(self.gc or {}))

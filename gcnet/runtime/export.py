@@ -53,20 +53,25 @@ class ExportStage:
     fn: `x -> output or tuple of outputs`, parameters bound.
     input: the per-sample input spec (shape without the batch axis).
     outputs: names of the outputs, in order.
+    jaxpr_first: the ONNX converter converts JAX's own jaxpr of `fn` instead of tracing `fn`
+      itself (for a model that needs Flax's method interceptors, which jax2onnx's Flax patches
+      bypass: `gcnet.insert.GatedAt`; the model says so with `intercepts_methods = True`).
   """
   name: str
   fn: Callable
   input: TensorSpec
   outputs: Sequence[str]
+  jaxpr_first: bool = False
 
 
 def gc_export_stages(staged: StagedModel, input_spec: TensorSpec) -> list[ExportStage]:
   """The `G + 1` stages of a GC model with its params bound (per-sample input of stage 0)."""
   specs = staged.specs(input_spec)
   stages = []
+  jaxpr_first = getattr(staged.model, "intercepts_methods", False)
   for i, (fn, name) in enumerate(zip(staged.fns, staged.names)):
     stages.append(ExportStage(name, lambda x, fn=fn: fn(staged.params, x), specs[i][0][0],
-                              output_names(staged.num_gates, i)))
+                              output_names(staged.num_gates, i), jaxpr_first))
   return stages
 
 

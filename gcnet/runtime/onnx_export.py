@@ -161,18 +161,47 @@ def _symbolic_full() -> None:
   plugin._gcnet_symbolic = True  # pylint: disable=protected-access
 
 
+@contextlib.contextmanager
+def _jax_stack_primitive():
+  """While converting: JAX's `stack` primitive (JAX >= 0.10) lowered by jax2onnx's `jnp.stack`
+  plugin (jax2onnx 0.13 knows only its own `jax.numpy.stack` primitive; the same `axis` param)."""
+  from jax2onnx.plugins import plugin_system  # pylint: disable=g-import-not-at-top
+  plugin_system.import_all_plugins()
+  registry = plugin_system.PLUGIN_REGISTRY
+  added = "stack" not in registry and "jax.numpy.stack" in registry
+  if added:
+    registry["stack"] = registry["jax.numpy.stack"]
+  try:
+    yield
+  finally:
+    if added:
+      del registry["stack"]
+
+
 def stage_to_onnx(stage, *, opset: int = 21) -> bytes:
-  """The serialized ONNX model of one `ExportStage`, batch axis symbolic ("b")."""
+  """The serialized ONNX model of one `ExportStage`, batch axis symbolic ("b").
+
+  jax2onnx traces `stage.fn` with its Flax and `jax.numpy` plugins, which replace layer methods
+  (`nn.Conv.__call__`, ...) by their own functions and so bypass Flax's method interceptors; a
+  stage with `jaxpr_first` (a `gcnet.insert.GatedAt` model) is traced by JAX first and jax2onnx
+  converts that jaxpr's primitives (which lacks the plugins' transposed-conv forms, hence not
+  for every stage)."""
   jax2onnx = optional.require("jax2onnx")
   _accept_positional_max_pool()
   _symbolic_pad_shapes()
   _symbolic_full()
   batch = jax.export.symbolic_shape("b")[0]
   arg = jax.ShapeDtypeStruct((batch,) + tuple(stage.input.shape), np.dtype(stage.input.dtype))
+  convert = lambda fn: jax2onnx.to_onnx(fn, [arg], model_name=stage.name, opset=opset,
+                                        input_names=["x"], output_names=list(stage.outputs))
+  if not stage.jaxpr_first:
+    with _onnx_forms():
+      return convert(stage.fn).SerializeToString()
   with _onnx_forms():
-    model = jax2onnx.to_onnx(stage.fn, [arg], model_name=stage.name, opset=opset,
-                             input_names=["x"], output_names=list(stage.outputs))
-  return model.SerializeToString()
+    traced = jax.make_jaxpr(stage.fn)(arg)
+  with _jax_stack_primitive():
+    return convert(lambda x: jax.core.eval_jaxpr(traced.jaxpr, traced.consts, x)
+                   ).SerializeToString()
 
 
 def _describe(values) -> list[dict]:

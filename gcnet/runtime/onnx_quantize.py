@@ -39,6 +39,19 @@ def nonfinite_consumers(model) -> list[str]:
   return excluded
 
 
+def drop_zero_scalar_bias(model) -> None:
+  """Removes (in place) the `C` input of each `Gemm` whose `C` is a scalar zero constant.
+
+  jax2onnx lowers a bias-free `dot_general` to `Gemm` with `C = 0` (0-d); onnxruntime's
+  per-channel quantizer indexes `C` as a vector and fails. `C` is optional: no `C`, same values."""
+  from onnx import numpy_helper  # pylint: disable=g-import-not-at-top
+  scalars = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer if not i.dims}
+  for node in model.graph.node:
+    if (node.op_type == "Gemm" and len(node.input) == 3 and node.input[2] in scalars
+        and not scalars[node.input[2]].any()):
+      del node.input[2]
+
+
 class _Reader:
   """A `CalibrationDataReader` over `[n, ...]` inputs, in batches of `batch` rows."""
 
@@ -74,11 +87,11 @@ def quantize_int8(model_bytes: bytes, calibration: np.ndarray, *, batch: int = 3
   if not len(calibration):
     raise ValueError("int8 quantization needs calibration inputs (got none).")
   model = onnx.load_from_string(model_bytes)
+  drop_zero_scalar_bias(model)
   input_name = model.graph.input[0].name
   with tempfile.TemporaryDirectory() as tmp:
     src, dst = os.path.join(tmp, "float.onnx"), os.path.join(tmp, "int8.onnx")
-    with open(src, "wb") as f:
-      f.write(model_bytes)
+    onnx.save(model, src)
     quant.quantize_static(
         src, dst, _Reader(input_name, calibration, batch), quant_format=quant.QuantFormat.QDQ,
         activation_type=quant.QuantType.QUInt8, weight_type=quant.QuantType.QInt8,

@@ -67,6 +67,25 @@ def test_staged_and_costed(images):
   model.check_split(params)
 
 
+def test_onnx_stages_equal_the_jax_stages(images, tmp_path):
+  pytest.importorskip("jax2onnx")
+  pytest.importorskip("onnxruntime")
+  from gcnet.runtime import onnx_export, onnx_runner  # pylint: disable=g-import-not-at-top
+  model, params, _ = _models(images)
+  staged = runtime.StagedModel(model, params)
+  stages = runtime.gc_export_stages(staged, runtime.TensorSpec((8, 8, 1), np.dtype(np.float32)))
+  assert all(stage.jaxpr_first for stage in stages)
+  onnx_export.export_onnx(stages, tmp_path, images[:4], kind="gc", thetas=[0.5],
+                          calibration=images, precisions=("float32", "int8"))
+  runner = onnx_runner.Runner(str(tmp_path))
+  z, prob = runner.stage("front", images[:7])      # not the example's batch of 4
+  want_z, want_prob = staged.stage(0)(images[:7])
+  np.testing.assert_allclose(z, want_z, atol=1e-5)
+  np.testing.assert_allclose(prob, want_prob, atol=1e-6)
+  np.testing.assert_allclose(runner.stage("back", z)[0], staged.stage(1)(want_z), atol=1e-4)
+  assert (tmp_path / "front.int8.onnx").exists()
+
+
 def test_unknown_point_is_an_error(images):
   model = GatedAt(model=TinyLinenCNN(), after="Conv_7", example_shape=(8, 8, 1))
   with pytest.raises(ValueError, match="without calling 'Conv_7'"):
