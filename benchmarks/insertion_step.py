@@ -27,11 +27,8 @@ medians. Output: a table, and JSON (`--out`) with the command, load, versions an
 
 import argparse
 import functools
-import json
 import os
-import platform
 import statistics
-import sys
 import time
 
 
@@ -55,6 +52,7 @@ def main(argv=None):
   import numpy as np  # pylint: disable=g-import-not-at-top
   import optax  # pylint: disable=g-import-not-at-top
   from flax import nnx  # pylint: disable=g-import-not-at-top
+  from gcnet.eval import bench_record  # pylint: disable=g-import-not-at-top
   from gcnet.insert import insert_gc  # pylint: disable=g-import-not-at-top
 
   class CNN(nnx.Module):
@@ -132,14 +130,8 @@ def main(argv=None):
     ratio = f"{row['gc_over_base']:.3f}" if row["gc_over_base"] else ""
     print(f"{row['batch']:>5} {row['variant']:<12} {row['leaves']:>6} "
           f"{row['ms_per_step']:>8.2f} {ratio:>8}")
-  result = {"command": " ".join(sys.argv), "rows": rows, "rounds_ms": rounds_out,
-            "load_average": os.getloadavg(), "threads": args.threads, "jax": jax.__version__,
-            "flax": __import__("flax").__version__, "machine": platform.processor() or
-            platform.machine(), "backend": jax.default_backend()}
-  if args.out:
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-      json.dump(result, f, indent=2)
+  result = bench_record.record(rows=rows, rounds_ms=rounds_out, threads=args.threads)
+  bench_record.write(args.out, result)
   return result
 
 

@@ -18,9 +18,7 @@ Writes a table and JSON (`--out`).
 """
 
 import argparse
-import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -103,6 +101,7 @@ def measure(family: str, size: str, batch: int, args) -> dict:
 def main(argv=None):
   args = _args(argv)
   import jax  # pylint: disable=g-import-not-at-top
+  from gcnet.eval import bench_record  # pylint: disable=g-import-not-at-top
   sizes, batches = _pairs(args.sizes, str), _pairs(args.batch, int)
   peak = matmul_peak(args.peak_size)
   rows = [measure(f, sizes[f], batches[f], args) for f in args.families.split(",")]
@@ -117,14 +116,8 @@ def main(argv=None):
           f"{r['loss_after_train_steps']['float32']:>9.4f} "
           f"{r['loss_after_train_steps']['bfloat16']:>9.4f} {r['loss_rel_diff']:>8.3f} "
           f"{100 * r['share_of_bf16_matmul_peak']:>6.2f}%")
-  result = {"command": " ".join(sys.argv), "device": jax.devices()[0].device_kind,
-            "backend": jax.default_backend(), "bf16_matmul_peak_flops": peak,
-            "peak_size": args.peak_size, "rows": rows, "load_average": os.getloadavg(),
-            "jax": jax.__version__, "machine": platform.machine()}
-  if args.out:
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-      json.dump(result, f, indent=2)
+  result = bench_record.record(bf16_matmul_peak_flops=peak, peak_size=args.peak_size, rows=rows)
+  bench_record.write(args.out, result)
   return result
 
 
