@@ -194,10 +194,9 @@ def stage_to_onnx(stage, *, opset: int = 21) -> bytes:
   arg = jax.ShapeDtypeStruct((batch,) + tuple(stage.input.shape), np.dtype(stage.input.dtype))
   convert = lambda fn: jax2onnx.to_onnx(fn, [arg], model_name=stage.name, opset=opset,
                                         input_names=["x"], output_names=list(stage.outputs))
-  if not stage.jaxpr_first:
-    with _onnx_forms():
-      return convert(stage.fn).SerializeToString()
   with _onnx_forms():
+    if not stage.jaxpr_first:
+      return convert(stage.fn).SerializeToString()
     traced = jax.make_jaxpr(stage.fn)(arg)
   with _jax_stack_primitive():
     return convert(lambda x: jax.core.eval_jaxpr(traced.jaxpr, traced.consts, x)
