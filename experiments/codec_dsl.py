@@ -102,6 +102,9 @@ def codec_model_config(pathway: str, size: str = "small", decoder: str = "frame"
   # "frame": Vocos-style decoders at the frame rate with an inverse-STFT head (heavy 192 x 8 blocks,
   # light 32 x 2); "transposed": SoundStream's transposed-conv decoders (gcnet/models/codec).
   model.decoder_kind = decoder
+  # The light frame decoder's width and depth; unset: the size's (small: 32 x 2).
+  model.light_frame_channels = mlc.config_dict.placeholder(int)
+  model.light_frame_blocks = mlc.config_dict.placeholder(int)
   return model
 
 

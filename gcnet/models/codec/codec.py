@@ -274,6 +274,7 @@ class SoundStreamDSL(nn.Module):
 def from_config(cfg) -> SoundStreamDSL:
   """`SoundStreamDSL` from a model config: `size` (a key of `SIZES`) plus field overrides."""
   cfg = cfg.to_dict() if hasattr(cfg, "to_dict") else dict(cfg)
+  cfg = {k: v for k, v in cfg.items() if v is not None}   # unset placeholders: the size's value
   size = cfg.pop("size", "small")
   cfg.pop("name", None)
   if size not in SIZES:

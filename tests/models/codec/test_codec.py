@@ -101,3 +101,15 @@ def test_compute_ratio_helper():
     assert 0.8 < prof[part]["flops_per_s"] / (2 * prof[part]["macs_per_s"]) < 1.3, part
   assert prof["ratio"]["params"] > 5 and prof["ratio"]["flops"] > 5
   assert 1 < prof["ratio"]["path_flops"] < prof["ratio"]["flops"]
+
+
+def test_light_decoder_width_from_the_experiment_config():
+  from experiments import codec_dsl  # pylint: disable=g-import-not-at-top
+  config = codec_dsl.get_config("light,stage2")
+  config.model.size = "tiny"
+  assert config.model.light_frame_channels is None          # unset: the size's width
+  narrow = codec_compute(from_config(config.model), seconds=0.02)["light"]["params"]
+  config.model.light_frame_channels = 16
+  wider = from_config(config.model)
+  assert wider.light_frame_channels == 16
+  assert codec_compute(wider, seconds=0.02)["light"]["params"] > 2 * narrow
