@@ -154,6 +154,8 @@ class NoiseBank:
            ) -> np.ndarray:
     """A unit-RMS noise crop float32 `[num_samples]` (a random colour unless given)."""
     colour = colour or self.colours[rng.integers(len(self.colours))]
+    if colour not in self._banks:
+      raise ValueError(f"The noise bank has no {colour!r} noise; colours: {self.colours}.")
     bank = self._banks[colour]
     if num_samples > bank.shape[0]:
       raise ValueError(f"Noise bank of {bank.shape[0]} samples is shorter than {num_samples}.")

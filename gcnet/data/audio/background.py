@@ -125,44 +125,53 @@ class BackgroundSampler:
     total = sum(w.values())
     return {k: v / total for k, v in w.items()} if total > 0 else w
 
-  def bed(self, rng: np.random.Generator, num_samples: int) -> np.ndarray:
+  def bed(self, rng: np.random.Generator, num_samples: int, bank=None) -> np.ndarray:
     """The faint bed every window sits on, float32 `[T]`."""
     if self.bed_noise_db <= -120:
       return np.zeros(num_samples, np.float32)
-    return coloured_noise(rng, num_samples, "white") * np.float32(10 ** (self.bed_noise_db / 20))
+    return self._coloured(rng, num_samples, "white", bank) * np.float32(
+        10 ** (self.bed_noise_db / 20))
 
   def noise(self, rng: np.random.Generator, num_samples: int, bank=None) -> np.ndarray:
-    """Noise or a real crop (no silence, no bed): for background windows and for augmentation.
-    With `bank` (an `augment.NoiseBank`, training), coloured noise is cropped from it instead of
-    generated."""
+    """Noise or a real crop (no silence, no bed): for background windows and for augmentation."""
     kinds = [k for k in self.kind_probs() if k != "silence"] or ["noise"]
     probs = np.array([self.kind_probs().get(k, 1.0) for k in kinds])
     kind = kinds[rng.choice(len(kinds), p=probs / probs.sum())]
     level = rng.uniform(*self.noise_level_db)
     if kind == "real":
       return set_level_db(self._real_crop(rng, num_samples), level)
-    if bank is not None:
-      return bank.crop(rng, num_samples) * np.float32(10 ** (level / 20))
     colour = self.colours[rng.integers(len(self.colours))]
-    return coloured_noise(rng, num_samples, colour) * np.float32(10 ** (level / 20))
+    return self._coloured(rng, num_samples, colour, bank) * np.float32(10 ** (level / 20))
 
-  def window(self, rng: np.random.Generator, num_samples: int) -> tuple[np.ndarray, str]:
-    """One background window float32 `[T]` and its kind."""
+  def window(self, rng: np.random.Generator, num_samples: int, bank=None
+             ) -> tuple[np.ndarray, str]:
+    """One background window float32 `[T]` and its kind.
+
+    With `bank` (an `augment.NoiseBank`; training), coloured noise is a crop of it instead of
+    generated afresh, which costs an FFT per window; evaluation windows leave it None.
+    """
     probs = self.kind_probs()
     kinds = list(probs)
     kind = kinds[rng.choice(len(kinds), p=np.array([probs[k] for k in kinds]))]
-    out = self.bed(rng, num_samples)
+    out = self.bed(rng, num_samples, bank)
     if kind == "silence" and self.silence_level_db is not None:
       level = rng.uniform(*self.silence_level_db)
       out = (np.zeros(num_samples, np.float32) if level <= -120 else
-             coloured_noise(rng, num_samples, "white") * np.float32(10 ** (level / 20)))
+             self._coloured(rng, num_samples, "white", bank) * np.float32(10 ** (level / 20)))
     if kind == "noise":
       level = rng.uniform(*self.noise_level_db)
       colour = self.colours[rng.integers(len(self.colours))]
-      out += coloured_noise(rng, num_samples, colour) * np.float32(10 ** (level / 20))
+      out += self._coloured(rng, num_samples, colour, bank) * np.float32(10 ** (level / 20))
     elif kind == "real":
       out += set_level_db(self._real_crop(rng, num_samples), rng.uniform(*self.noise_level_db))
     return out.astype(np.float32), kind
+
+  @staticmethod
+  def _coloured(rng: np.random.Generator, num_samples: int, colour: str, bank) -> np.ndarray:
+    """Unit-RMS noise of `colour`: a crop of `bank` when given, else generated."""
+    if bank is not None:
+      return bank.crop(rng, num_samples, colour)
+    return coloured_noise(rng, num_samples, colour)
 
   def _real_crop(self, rng: np.random.Generator, num_samples: int) -> np.ndarray:
     """A random stretch of a random real file; short files land at a random place on zeros."""

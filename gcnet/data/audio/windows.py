@@ -165,15 +165,16 @@ class KwsWindows(contract.SourceBase):
 
     A keyword or word clip gets, in order: a speed or pitch variant (`perturb_prob`), a gain, a
     random shift, reverberation (`reverb_prob`), background mixed at an SNR (`noise_prob`), the
-    bed; background windows are drawn afresh. The noise and the bed are crops of a `NoiseBank`.
+    bed; background windows are drawn afresh. Coloured noise and the bed are crops of a
+    `NoiseBank`.
     """
     index = self._check(index)
     if self.augment is None:
       return self[index]
     aug, rng = self.augment, example_rng(seed, epoch, index)
-    if index >= self.num_clips:
-      return self._example(index, self.sampler.window(rng, self.window_len)[0])
     bank = augment_lib.shared_bank("noise", self.sample_rate)
+    if index >= self.num_clips:
+      return self._example(index, self.sampler.window(rng, self.window_len, bank)[0])
     variant = 0
     if self._perturbed is not None and rng.uniform() < aug.perturb_prob:
       variant = 1 + int(rng.integers(self._perturbed.num_variants - 1))
@@ -191,9 +192,7 @@ class KwsWindows(contract.SourceBase):
       speech = window[start:start + min(clip.shape[0], self.window_len)]   # the clip's span
       window = mix_at_snr(window, self.sampler.noise(rng, self.window_len, bank),
                           rng.uniform(*aug.snr_db), reference=speech)
-    if self.sampler.bed_noise_db > -120:
-      window += bank.crop(rng, self.window_len, "white") * np.float32(
-          10 ** (self.sampler.bed_noise_db / 20))
+    window += self.sampler.bed(rng, self.window_len, bank)
     return self._example(index, np.clip(window, -1.0, 1.0))
 
   def _check(self, index) -> int:

@@ -122,3 +122,17 @@ def test_augmentation_is_a_pure_function_of_seed_epoch_index():
   # Without augmentation the training example is the evaluation example.
   plain = _windows(None)
   np.testing.assert_array_equal(plain.augmented(0, 4, 7)["inputs"], plain[0]["inputs"])
+
+
+def test_background_window_from_a_noise_bank_crops_it_at_the_drawn_level():
+  from gcnet.data.audio import augment  # pylint: disable=g-import-not-at-top
+  bank = augment.NoiseBank(8000, seconds=2.0, seed=0)
+  sampler = bg.BackgroundSampler(weights={"noise": 1.0}, noise_level_db=(-30.0, -30.0),
+                                 bed_noise_db=-130.0, colours=("pink",))
+  window, kind = sampler.window(aw.example_rng(0, 1), 4000, bank)
+  assert kind == "noise" and bg.rms_db(window) == pytest.approx(-30.0, abs=0.5)
+  pink = bank._banks["pink"] * np.float32(10 ** (-30 / 20))  # pylint: disable=protected-access
+  assert any(np.allclose(pink[i:i + 4000], window) for i in range(pink.size - 3999))  # a crop
+  np.testing.assert_array_equal(window, sampler.window(aw.example_rng(0, 1), 4000, bank)[0])
+  with pytest.raises(ValueError, match="no 'violet' noise"):
+    bank.crop(aw.example_rng(0), 100, "violet")
