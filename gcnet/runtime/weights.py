@@ -23,9 +23,14 @@ from gcnet.runtime import load
 from gcnet.train import run_dir
 
 
-def save_weights(workdir, output) -> dict:
+def save_weights(workdir, output, params=None, record: dict | None = None) -> dict:
   """Writes the parameters and model state of `workdir`'s newest checkpoint to `output`.
 
+  Args:
+    workdir: a run directory (or a weights directory).
+    output: the new directory.
+    params: parameters to write instead of the checkpoint's (e.g. a calibrated switch), same tree.
+    record: more JSON fields for `weights.json` (how `params` were derived).
   Returns:
     `{"output", "step", "bytes", "params"}`: the directory, the step, the checkpoint's size on disk
     and the number of parameters.
@@ -38,8 +43,10 @@ def save_weights(workdir, output) -> dict:
     raise ValueError(f"{output} exists and is not empty: choose a new directory or remove it.")
   as_float32 = lambda x: np.asarray(x, np.float32) if np.issubdtype(np.asarray(x).dtype,
                                                                     np.floating) else np.asarray(x)
+  if params is not None and (jax.tree.structure(params) != jax.tree.structure(run.params)):
+    raise ValueError(f"The parameters to write do not have the tree of {workdir}'s.")
   tree = {"step": np.asarray(run.step, np.int32),
-          "params": jax.tree.map(as_float32, run.params),
+          "params": jax.tree.map(as_float32, run.params if params is None else params),
           "model_state": jax.tree.map(as_float32, run.model_state)}
   state_dir = run_dir.state_path(out, run.step)
   state_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -52,6 +59,6 @@ def save_weights(workdir, output) -> dict:
              for root, _, names in os.walk(str(state_dir)) for name in names)
   count = sum(int(np.size(x)) for x in jax.tree.leaves(run.params))
   summary = {"output": str(output), "step": int(run.step), "bytes": int(size), "params": count}
-  (out / "weights.json").write_text(json.dumps({"source_workdir": str(workdir), **summary},
-                                               indent=2))
+  (out / "weights.json").write_text(json.dumps({"source_workdir": str(workdir), **summary,
+                                                **(record or {})}, indent=2))
   return summary

@@ -141,6 +141,35 @@ def test_weights_directory_loads_like_the_run(trained_run, tmp_path):
     weights.save_weights(workdir, out)
 
 
+def test_switch_calibration_writes_weights_that_route_the_chosen_fraction(trained_run, tmp_path):
+  from gcnet import data as data_lib  # pylint: disable=g-import-not-at-top
+  from gcnet.models.codec import StagedCodec  # pylint: disable=g-import-not-at-top
+  from gcnet.runtime import weights  # pylint: disable=g-import-not-at-top
+  from gcnet.runtime.load import load_run  # pylint: disable=g-import-not-at-top
+  from gcnet.tasks import codec_calibrate as cc  # pylint: disable=g-import-not-at-top
+  workdir, _, _ = trained_run
+  run = load_run(workdir)
+  result = cc.calibrate(run, "validation", light_fractions=(1.0, 0.5), pesq_tolerance=-1.0,
+                        min_light_fraction=0.5)   # nothing is within a negative tolerance
+  assert [r["light_fraction"] for r in result["rows"]] == [1.0, 0.5, 0.0]
+  assert not result["chosen"]["meets_tolerance"] and result["chosen"]["light_fraction"] >= 0.5
+  out = str(tmp_path / "calibrated")
+  weights.save_weights(workdir, out, params=result["params"],
+                       record={"switch_calibration": {"chosen": result["chosen"]}})
+  calibrated = load_run(out, with_dataset=False)
+  batches = list(data_lib.eval_batches(run.dataset, "validation",
+                                       batch_size=run.config.eval.batch_size))
+  staged = StagedCodec(calibrated.model, calibrated.variables)
+  heavy = np.concatenate([staged(b["inputs"])[1]["heavy"][b["mask"]].reshape(-1)
+                          for b in batches])
+  assert heavy.size == result["segments"]
+  assert 1 - heavy.mean() == pytest.approx(result["chosen"]["light_fraction"], abs=1e-9)
+  record = json.loads(open(os.path.join(out, "weights.json")).read())
+  assert record["switch_calibration"]["chosen"]["threshold"] == result["chosen"]["threshold"]
+  with pytest.raises(ValueError, match="tree"):
+    weights.save_weights(workdir, str(tmp_path / "bad"), params={"switch": {}})
+
+
 def test_a_warm_start_reads_its_source_run_and_refuses_one_that_is_not_heavy_only(trained_run):
   workdir, config, _ = trained_run
   config = config.copy_and_resolve_references()
