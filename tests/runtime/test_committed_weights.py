@@ -1,5 +1,5 @@
-"""The trained DSL codec committed in weights/codec_dsl: it loads like a run, routes most of a real
-held-out utterance to the light decoder, and reconstructs it (docs/results/codec_dsl.md)."""
+"""The trained DSL codec committed in weights/codec_dsl: it loads like a run, routes a real
+held-out utterance over both decoders, and reconstructs it (docs/results/codec_dsl.md)."""
 
 import json
 import os
@@ -44,6 +44,9 @@ def test_committed_codec_reconstructs_a_held_out_speaker(committed, fsdd_dir):
                          for c in clips]).astype(np.float32)
   recon, heavy = code_wave(committed.model, committed.variables, wave)
   q = stream_quality.stream_quality(wave, recon[:wave.size], 8000)
-  assert heavy.mean() < 0.5  # most segments light (0.36 measured)
-  # Measured PESQ 1.50 / STOI 0.83 when committed; an untrained codec scores about 1.2 / 0.3-0.5.
-  assert q["speech"]["pesq"] > 1.4 and q["speech"]["stoi"] > 0.75
+  # The switch is calibrated to send 20% of a validation stream heavy, the segments where the
+  # light decoder's log-mel error exceeds the heavy one's the most: on this dense utterance with
+  # digital-silence pauses, 77% (both decoders run).
+  assert 0.05 < heavy.mean() < 0.95
+  # Measured PESQ 2.13 / STOI 0.91 when committed; an untrained codec scores about 1.2 / 0.3-0.5.
+  assert q["speech"]["pesq"] > 1.9 and q["speech"]["stoi"] > 0.85
