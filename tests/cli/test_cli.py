@@ -18,7 +18,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 TOOLS = {  # tool -> a flag its --help must list
     "train": "--workdir", "predict": "--inputs", "codec": "--n_q", "export": "--batch_size",
     "sweep_theta": "--target_recall", "codec_report": "--summary", "make_stream": "--recordings",
-    "make_background": "--minutes"}
+    "make_background": "--minutes", "calibrate_switch": "--pesq_tolerance"}
 
 
 def _run(args, cwd=ROOT):
@@ -34,6 +34,9 @@ def test_every_tool_module_is_known_to_this_test():
 
 def test_all_tools_import_in_one_process_without_defining_flags():
   from absl import flags  # pylint: disable=g-import-not-at-top
+  from absl import app, logging  # pylint: disable=g-import-not-at-top,unused-import
+  import grain  # pylint: disable=g-import-not-at-top,unused-import  (libraries' own flags)
+  import tensorflow_datasets  # pylint: disable=g-import-not-at-top,unused-import
   before = set(flags.FLAGS)
   for name in TOOLS:
     importlib.import_module(f"gcnet.cli.{name}")
